@@ -1,0 +1,148 @@
+//! The WebAssembly component export: a thin mapping between the WIT types and
+//! the plain Rust API. No rule of the contract lives here.
+
+use std::borrow::Cow;
+
+use crate::{ErrorKind, IdempotencyScheme, PublishOptions};
+
+wit_bindgen::generate!({
+    path: "wit",
+    world: "tracker-publish",
+});
+
+use exports::spec_kitty::tracker::publish as wit;
+
+struct Component;
+
+export!(Component);
+
+fn text(s: String) -> crate::Text<'static> {
+    Cow::Owned(s)
+}
+
+fn opt(s: Option<String>) -> Option<crate::Text<'static>> {
+    s.map(Cow::Owned)
+}
+
+fn pairs(v: Vec<(String, String)>) -> crate::Pairs<'static> {
+    v.into_iter().map(|(k, v)| (text(k), text(v))).collect()
+}
+
+fn options(o: wit::PublishOptions) -> PublishOptions {
+    PublishOptions {
+        idempotency: match o.idempotency {
+            wit::IdempotencyScheme::V1 => IdempotencyScheme::V1,
+            wit::IdempotencyScheme::Content => IdempotencyScheme::Content,
+        },
+    }
+}
+
+fn kind(k: ErrorKind) -> wit::ErrorKind {
+    match k {
+        ErrorKind::NotConfigured => wit::ErrorKind::NotConfigured,
+        ErrorKind::InvalidServerUrl => wit::ErrorKind::InvalidServerUrl,
+        ErrorKind::InvalidAuthToken => wit::ErrorKind::InvalidAuthToken,
+        ErrorKind::InvalidInput => wit::ErrorKind::InvalidInput,
+        ErrorKind::TooLarge => wit::ErrorKind::TooLarge,
+        ErrorKind::InvalidConfig => wit::ErrorKind::InvalidConfig,
+        ErrorKind::InvalidCredentials => wit::ErrorKind::InvalidCredentials,
+        ErrorKind::StoreMissing => wit::ErrorKind::StoreMissing,
+        ErrorKind::InvalidStore => wit::ErrorKind::InvalidStore,
+        ErrorKind::InvalidStoreRow => wit::ErrorKind::InvalidStoreRow,
+    }
+}
+
+fn result(r: Result<crate::PublishRequest, crate::PublishError>) -> Result<wit::PublishRequest, wit::PublishError> {
+    match r {
+        Ok(r) => Ok(wit::PublishRequest {
+            endpoint: r.endpoint,
+            headers: r.headers,
+            body: r.body,
+            idempotency_key: r.idempotency_key,
+        }),
+        Err(e) => Err(wit::PublishError {
+            kind: kind(e.kind()),
+            message: e.message().to_owned(),
+        }),
+    }
+}
+
+fn input(i: wit::SnapshotInput) -> crate::SnapshotInput<'static> {
+    crate::SnapshotInput {
+        server_url: text(i.server_url),
+        auth_token: opt(i.auth_token),
+        provider: text(i.provider),
+        workspace: text(i.workspace),
+        doctrine_mode: opt(i.doctrine_mode),
+        doctrine_field_owners: pairs(i.doctrine_field_owners),
+        credentials: pairs(i.credentials),
+        project_uuid: opt(i.project_uuid),
+        project_slug: opt(i.project_slug),
+        issues: i
+            .issues
+            .into_iter()
+            .map(|s| crate::IssueSnapshot {
+                r#ref: crate::IssueRef {
+                    system: text(s.ref_.system),
+                    workspace: text(s.ref_.workspace),
+                    id: text(s.ref_.id),
+                    key: opt(s.ref_.key),
+                    url: opt(s.ref_.url),
+                },
+                title: text(s.title),
+                body: opt(s.body),
+                status: text(s.status),
+                issue_type: text(s.issue_type),
+                priority: s.priority,
+                assignees: s.assignees.into_iter().map(text).collect(),
+                labels: s.labels.into_iter().map(text).collect(),
+                updated_at: opt(s.updated_at),
+            })
+            .collect(),
+        mappings: i
+            .mappings
+            .into_iter()
+            .map(|m| crate::MappingRow {
+                wp_id: text(m.wp_id),
+                system: text(m.system),
+                workspace: text(m.workspace),
+                external_id: text(m.external_id),
+                external_key: opt(m.external_key),
+                external_url: opt(m.external_url),
+                created_at: text(m.created_at),
+                updated_at: text(m.updated_at),
+            })
+            .collect(),
+        checkpoint: i.checkpoint.map(|c| crate::Checkpoint {
+            cursor: opt(c.cursor),
+            updated_since: opt(c.updated_since),
+        }),
+    }
+}
+
+impl wit::Guest for Component {
+    fn normalize_provider(provider: String) -> String {
+        crate::normalize_provider(&provider)
+    }
+
+    fn resolve_resource_routing(provider: String, credentials: Vec<(String, String)>) -> Option<wit::ResourceRouting> {
+        crate::resolve_resource_routing(&provider, &credentials).map(|r| wit::ResourceRouting {
+            resource_type: r.resource_type.to_owned(),
+            resource_id: r.resource_id,
+        })
+    }
+
+    fn build_snapshot_payload(
+        input_: wit::SnapshotInput,
+        options_: wit::PublishOptions,
+    ) -> Result<wit::PublishRequest, wit::PublishError> {
+        result(crate::build_snapshot_payload(&input(input_), &options(options_)))
+    }
+
+    fn build_snapshot_payload_json(
+        input_: String,
+        options_: wit::PublishOptions,
+    ) -> Result<wit::PublishRequest, wit::PublishError> {
+        result(crate::build_snapshot_payload_json(&input_, &options(options_)))
+    }
+}

@@ -1,0 +1,77 @@
+//! Normalisation as the CLI does it when it loads its config (contract section 2).
+//!
+//! "White space" here is Python's, not Rust's: `str.strip()` also removes
+//! U+001C..U+001F, which `char::is_whitespace` keeps.
+
+/// Python's `str.isspace()` for one character: exactly these 29 code points.
+pub fn is_py_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\u{09}'..='\u{0D}'
+            | '\u{1C}'..='\u{20}'
+            | '\u{85}'
+            | '\u{A0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200A}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202F}'
+            | '\u{205F}'
+            | '\u{3000}'
+    )
+}
+
+/// Python's `str.strip()` with no argument.
+pub fn py_strip(s: &str) -> &str {
+    s.trim_matches(is_py_whitespace)
+}
+
+/// True when `s` is empty or only Python white space.
+pub fn is_blank(s: &str) -> bool {
+    s.chars().all(is_py_whitespace)
+}
+
+/// The CLI's `normalize_provider`: strip, full Unicode lower-casing (Python
+/// `str.lower`, so `İ` becomes `i̇` and a final sigma `ς`), then the aliases
+/// `azure` and `azure-devops` become `azure_devops`.
+pub fn normalize_provider(provider: &str) -> String {
+    let stripped = py_strip(provider);
+    let lower = if stripped.is_ascii() {
+        stripped.to_ascii_lowercase()
+    } else {
+        stripped.to_lowercase()
+    };
+    match lower.as_str() {
+        "azure" | "azure-devops" => "azure_devops".to_owned(),
+        _ => lower,
+    }
+}
+
+/// The doctrine mode as published: stripped, or `external_authoritative`
+/// when missing or blank.
+pub fn doctrine_mode(mode: Option<&str>) -> &str {
+    match mode.map(py_strip) {
+        Some(m) if !m.is_empty() => m,
+        _ => "external_authoritative",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exactly_29_white_space_code_points() {
+        let all: Vec<char> = (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| is_py_whitespace(c))
+            .collect();
+        assert_eq!(all.len(), 29);
+        // U+001C..U+001F are Python white space but not Rust's.
+        for c in ['\u{1C}', '\u{1D}', '\u{1E}', '\u{1F}'] {
+            assert!(is_py_whitespace(c) && !c.is_whitespace());
+        }
+        // Zero-width space and BOM are neither.
+        assert!(!is_py_whitespace('\u{200B}') && !is_py_whitespace('\u{FEFF}'));
+    }
+}

@@ -1,0 +1,156 @@
+//! The JSON body, in contract key order, written as the CLI writes it (section 4).
+
+use crate::input::{IssueSnapshot, MappingRow, SnapshotInput};
+use crate::json::write::{write_i64, write_opt_str, write_str};
+use crate::normalize::is_blank;
+use crate::routing::ResourceRouting;
+
+/// The normalised values the body carries besides the input's own rows.
+pub(crate) struct Header<'n> {
+    pub provider: &'n str,
+    pub workspace: &'n str,
+    pub routing: Option<&'n ResourceRouting>,
+    pub doctrine_mode: &'n str,
+}
+
+/// A first guess at the body size, so the buffer grows rarely.
+fn size_hint(input: &SnapshotInput<'_>) -> usize {
+    let issue_bytes: usize = input
+        .issues
+        .iter()
+        .map(|i| {
+            160 + i.r#ref.id.len()
+                + i.r#ref.system.len()
+                + i.r#ref.workspace.len()
+                + i.r#ref.key.as_deref().map_or(0, str::len)
+                + i.r#ref.url.as_deref().map_or(0, str::len)
+                + i.title.len()
+                + i.body.as_deref().map_or(0, str::len)
+                + i.assignees.iter().chain(&i.labels).map(|s| s.len() + 3).sum::<usize>()
+        })
+        .sum();
+    512 + issue_bytes + input.mappings.len() * 256
+}
+
+/// Writes the body bytes.
+pub(crate) fn write_body(h: &Header<'_>, input: &SnapshotInput<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size_hint(input));
+    out.extend_from_slice(b"{\"provider\":");
+    write_str(&mut out, h.provider);
+    out.extend_from_slice(b",\"workspace\":");
+    write_str(&mut out, h.workspace);
+    out.extend_from_slice(b",\"external_resource_type\":");
+    write_opt_str(&mut out, h.routing.map(|r| r.resource_type));
+    out.extend_from_slice(b",\"external_resource_id\":");
+    write_opt_str(&mut out, h.routing.map(|r| r.resource_id.as_str()));
+    out.extend_from_slice(b",\"doctrine_mode\":");
+    write_str(&mut out, h.doctrine_mode);
+    out.extend_from_slice(b",\"doctrine_field_owners\":{");
+    let mut first = true;
+    for (k, v) in &input.doctrine_field_owners {
+        // Entries with a blank key or value are dropped; the rest kept as given.
+        if is_blank(k) || is_blank(v) {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(&mut out, k);
+        out.push(b':');
+        write_str(&mut out, v);
+    }
+    out.extend_from_slice(b"},\"project_uuid\":");
+    write_opt_str(&mut out, input.project_uuid.as_deref());
+    out.extend_from_slice(b",\"project_slug\":");
+    write_opt_str(&mut out, input.project_slug.as_deref());
+    out.extend_from_slice(b",\"issues\":[");
+    for (i, issue) in input.issues.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_issue(&mut out, issue);
+    }
+    out.extend_from_slice(b"],\"mappings\":[");
+    for (i, m) in input.mappings.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_mapping(&mut out, m);
+    }
+    let (cursor, since) = match &input.checkpoint {
+        Some(c) => (c.cursor.as_deref(), c.updated_since.as_deref()),
+        None => (None, None),
+    };
+    out.extend_from_slice(b"],\"checkpoint\":{\"cursor\":");
+    write_opt_str(&mut out, cursor);
+    out.extend_from_slice(b",\"updated_since\":");
+    write_opt_str(&mut out, since);
+    out.extend_from_slice(b"}}");
+    out
+}
+
+fn write_list(out: &mut Vec<u8>, items: &[crate::Text<'_>]) {
+    out.push(b'[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, s);
+    }
+    out.push(b']');
+}
+
+fn write_issue(out: &mut Vec<u8>, issue: &IssueSnapshot<'_>) {
+    let r = &issue.r#ref;
+    out.extend_from_slice(b"{\"ref\":{\"system\":");
+    write_str(out, &r.system);
+    out.extend_from_slice(b",\"workspace\":");
+    write_str(out, &r.workspace);
+    out.extend_from_slice(b",\"id\":");
+    write_str(out, &r.id);
+    out.extend_from_slice(b",\"key\":");
+    write_opt_str(out, r.key.as_deref());
+    out.extend_from_slice(b",\"url\":");
+    write_opt_str(out, r.url.as_deref());
+    out.extend_from_slice(b"},\"title\":");
+    write_str(out, &issue.title);
+    out.extend_from_slice(b",\"body\":");
+    write_opt_str(out, issue.body.as_deref());
+    out.extend_from_slice(b",\"status\":");
+    write_str(out, &issue.status);
+    out.extend_from_slice(b",\"issue_type\":");
+    write_str(out, &issue.issue_type);
+    out.extend_from_slice(b",\"priority\":");
+    match issue.priority {
+        Some(p) => write_i64(out, p),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"assignees\":");
+    write_list(out, &issue.assignees);
+    out.extend_from_slice(b",\"labels\":");
+    write_list(out, &issue.labels);
+    out.extend_from_slice(b",\"updated_at\":");
+    write_opt_str(out, issue.updated_at.as_deref());
+    out.push(b'}');
+}
+
+fn write_mapping(out: &mut Vec<u8>, m: &MappingRow<'_>) {
+    out.extend_from_slice(b"{\"wp_id\":");
+    write_str(out, &m.wp_id);
+    out.extend_from_slice(b",\"system\":");
+    write_str(out, &m.system);
+    out.extend_from_slice(b",\"workspace\":");
+    write_str(out, &m.workspace);
+    out.extend_from_slice(b",\"external_id\":");
+    write_str(out, &m.external_id);
+    out.extend_from_slice(b",\"external_key\":");
+    write_opt_str(out, m.external_key.as_deref());
+    out.extend_from_slice(b",\"external_url\":");
+    write_opt_str(out, m.external_url.as_deref());
+    out.extend_from_slice(b",\"created_at\":");
+    write_str(out, &m.created_at);
+    out.extend_from_slice(b",\"updated_at\":");
+    write_str(out, &m.updated_at);
+    out.push(b'}');
+}
