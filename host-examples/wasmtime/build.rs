@@ -1,0 +1,31 @@
+//! Embeds the component, and its precompiled form when `make build` made one.
+//!
+//! `dist/tracker_publish.wasm` is the component; `target/tracker_publish.cwasm`
+//! is the same component compiled by the `precompile` binary of this crate.
+//! With the precompiled form the command starts without compiling; without it
+//! (a plain `cargo build`), it compiles the component at start-up.
+
+use std::path::PathBuf;
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../..");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let wasm = std::env::var("TRACKER_PUBLISH_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("dist/tracker_publish.wasm"));
+    let cwasm = std::env::var("TRACKER_PUBLISH_CWASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target/tracker_publish.cwasm"));
+    println!("cargo:rerun-if-env-changed=TRACKER_PUBLISH_WASM");
+    println!("cargo:rerun-if-env-changed=TRACKER_PUBLISH_CWASM");
+    println!("cargo:rerun-if-changed={}", wasm.display());
+    println!("cargo:rerun-if-changed={}", cwasm.display());
+    // Copies (or empties) each file into OUT_DIR so include_bytes! always has a path.
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    // A precompiled form older than the component is stale: leave it out.
+    let fresh = matches!((modified(&wasm), modified(&cwasm)), (Some(w), Some(c)) if c >= w);
+    let wasm_bytes = std::fs::read(&wasm).unwrap_or_default();
+    let cwasm_bytes = if fresh { std::fs::read(&cwasm).unwrap_or_default() } else { Vec::new() };
+    std::fs::write(out.join("component.wasm"), wasm_bytes).unwrap();
+    std::fs::write(out.join("component.cwasm"), cwasm_bytes).unwrap();
+}
