@@ -52,7 +52,9 @@ fn kind(k: ErrorKind) -> wit::ErrorKind {
     }
 }
 
-fn result(r: Result<crate::PublishRequest, crate::PublishError>) -> Result<wit::PublishRequest, wit::PublishError> {
+fn result(
+    r: Result<crate::PublishRequest, crate::PublishError>,
+) -> Result<wit::PublishRequest, wit::PublishError> {
     match r {
         Ok(r) => Ok(wit::PublishRequest {
             endpoint: r.endpoint,
@@ -125,7 +127,10 @@ impl wit::Guest for Component {
         crate::normalize_provider(&provider)
     }
 
-    fn resolve_resource_routing(provider: String, credentials: Vec<(String, String)>) -> Option<wit::ResourceRouting> {
+    fn resolve_resource_routing(
+        provider: String,
+        credentials: Vec<(String, String)>,
+    ) -> Option<wit::ResourceRouting> {
         crate::resolve_resource_routing(&provider, &credentials).map(|r| wit::ResourceRouting {
             resource_type: r.resource_type.to_owned(),
             resource_id: r.resource_id,
@@ -136,13 +141,19 @@ impl wit::Guest for Component {
         input_: wit::SnapshotInput,
         options_: wit::PublishOptions,
     ) -> Result<wit::PublishRequest, wit::PublishError> {
-        result(crate::build_snapshot_payload(&input(input_), &options(options_)))
+        result(crate::build_snapshot_payload(
+            &input(input_),
+            &options(options_),
+        ))
     }
 
     fn build_snapshot_payload_json(
         input_: String,
         options_: wit::PublishOptions,
     ) -> Result<wit::PublishRequest, wit::PublishError> {
-        result(crate::build_snapshot_payload_json(&input_, &options(options_)))
+        result(crate::build_snapshot_payload_json(
+            &input_,
+            &options(options_),
+        ))
     }
 }

@@ -94,9 +94,14 @@ impl PublishError {
     }
 
     /// `invalid-input` at a field path: `"{path}: {what}"`.
-    pub(crate) fn invalid_input(path: &str, what: impl fmt::Display) -> Self {
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn invalid_input(path: &str, what: &str) -> Self {
         let path = if path.is_empty() { "input" } else { path };
-        PublishError::new(ErrorKind::InvalidInput, format!("{path}: {what}"))
+        PublishError::new(
+            ErrorKind::InvalidInput,
+            msg(&[Str(path), Str(": "), Str(what)]),
+        )
     }
 
     /// What kind of refusal this is.
@@ -110,6 +115,97 @@ impl PublishError {
     }
 }
 
+/// A piece of a message. Messages are built from pieces by [`msg`] rather
+/// than with `format!`, which keeps `core::fmt` out of the WebAssembly guest.
+#[derive(Clone, Copy)]
+pub(crate) enum Piece<'a> {
+    /// Text as it is.
+    Str(&'a str),
+    /// A number in decimal.
+    Num(usize),
+    /// Text in double quotes as Rust's `{:?}` writes it, for every printable,
+    /// white-space and control character: `\"`, `\\`, `\t`, `\r`, `\n`, `\0`,
+    /// other controls and white space as `\u{a0}`. Other characters Rust
+    /// escapes (unassigned, private use, combining marks) are kept as they are.
+    Debug(&'a str),
+    /// Text in double quotes, `"` and `\` escaped with `\`, control
+    /// characters as `\u001f` (the JSON reader's field paths).
+    Quoted(&'a str),
+}
+
+use Piece::{Debug, Num, Quoted, Str};
+
+/// The pieces, joined.
+pub(crate) fn msg(pieces: &[Piece<'_>]) -> String {
+    let mut s = String::new();
+    for &p in pieces {
+        push(&mut s, p);
+    }
+    s
+}
+
+/// Appends one piece.
+#[inline(never)]
+pub(crate) fn push(s: &mut String, piece: Piece<'_>) {
+    match piece {
+        Str(t) => s.push_str(t),
+        Num(n) => {
+            let mut digits = [0u8; 20];
+            let mut i = digits.len();
+            let mut v = n;
+            while i > 0 {
+                i -= 1;
+                digits[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+            for &d in digits.get(i..).unwrap_or_default() {
+                s.push(char::from(d));
+            }
+        }
+        Debug(t) | Quoted(t) => {
+            let debug = matches!(piece, Debug(_));
+            s.push('"');
+            for c in t.chars() {
+                let escape = match c {
+                    '"' => "\\\"",
+                    '\\' => "\\\\",
+                    '\t' if debug => "\\t",
+                    '\r' if debug => "\\r",
+                    '\n' if debug => "\\n",
+                    '\0' if debug => "\\0",
+                    c if c.is_control() || (debug && c.is_whitespace() && c != ' ') => {
+                        push_code_point(s, c as u32, debug);
+                        continue;
+                    }
+                    c => {
+                        s.push(c);
+                        continue;
+                    }
+                };
+                s.push_str(escape);
+            }
+            s.push('"');
+        }
+    }
+}
+
+/// `\u{a0}` (Rust's `{:?}`) or `\u00a0`, for a code point below U+10000.
+fn push_code_point(s: &mut String, n: u32, debug: bool) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    s.push_str(if debug { "\\u{" } else { "\\u" });
+    for shift in [12, 8, 4, 0] {
+        if !debug || n >> shift != 0 || shift == 0 {
+            s.push(char::from(HEX[(n >> shift & 0xF) as usize]));
+        }
+    }
+    if debug {
+        s.push('}');
+    }
+}
+
 impl fmt::Display for PublishError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind, self.message)
@@ -117,3 +213,39 @@ impl fmt::Display for PublishError {
 }
 
 impl std::error::Error for PublishError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_display_writes_them() {
+        for n in [0, 1, 9, 10, 99, 100, 4_194_304, usize::MAX] {
+            assert_eq!(msg(&[Num(n)]), n.to_string());
+        }
+    }
+
+    #[test]
+    fn quoted_escapes_quotes_and_controls_json_style() {
+        assert_eq!(
+            msg(&[Quoted("a\"b\\c\n\u{1f}\u{7f}\u{9f}é")]),
+            "\"a\\\"b\\\\c\\u000a\\u001f\\u007f\\u009fé\""
+        );
+    }
+
+    #[test]
+    fn debug_as_rust_writes_printable_space_and_control_characters() {
+        // Latin-1 but U+00AD (soft hyphen, escaped by Rust as not printable),
+        // and all white space.
+        let mut keys: Vec<String> = (0u32..0x100)
+            .chain(0x2000..0x3001)
+            .filter_map(char::from_u32)
+            .filter(|&c| c != '\u{ad}' && (c < '\u{100}' || c.is_whitespace()))
+            .map(String::from)
+            .collect();
+        keys.extend(["", "project_key", "a\"b\\c'd", "é漢🙂", "\u{85}x\u{3000}"].map(String::from));
+        for k in keys {
+            assert_eq!(msg(&[Debug(&k)]), format!("{k:?}"), "{k:?}");
+        }
+    }
+}

@@ -2,6 +2,9 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::error::Piece::{Num, Str};
+use crate::error::msg;
+
 /// How the `Idempotency-Key` is derived.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum IdempotencyScheme {
@@ -51,23 +54,35 @@ pub struct V1Fields<'a> {
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0xF)]));
+    }
+    s
 }
 
 /// The CLI's key: SHA-256 of
 /// `{provider}|{workspace}|{type}|{id}|{n_issues}|{n_mappings}|{cursor}`.
 pub fn v1_key(f: &V1Fields<'_>) -> String {
-    let none = |s: Option<&str>| s.unwrap_or("None").to_owned();
-    let text = format!(
-        "{}|{}|{}|{}|{}|{}|{}",
-        f.provider,
-        f.workspace,
-        none(f.resource_type),
-        none(f.resource_id),
-        f.issues,
-        f.mappings,
-        none(f.cursor)
-    );
+    let none = "None";
+    let text = msg(&[
+        Str(f.provider),
+        Str("|"),
+        Str(f.workspace),
+        Str("|"),
+        Str(f.resource_type.unwrap_or(none)),
+        Str("|"),
+        Str(f.resource_id.unwrap_or(none)),
+        Str("|"),
+        Num(f.issues),
+        Str("|"),
+        Num(f.mappings),
+        Str("|"),
+        Str(f.cursor.unwrap_or(none)),
+    ]);
     hex_sha256(text.as_bytes())
 }
 
@@ -97,6 +112,27 @@ mod tests {
     #[test]
     fn content_is_sha256_of_body() {
         // SHA-256 of the empty string.
-        assert_eq!(content_key(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            content_key(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn v1_writes_counts_and_cursor() {
+        let f = V1Fields {
+            provider: "jira",
+            workspace: "w",
+            resource_type: Some("jira_project"),
+            resource_id: Some("ACME"),
+            issues: 12,
+            mappings: 1_000_000,
+            cursor: Some("c"),
+        };
+        assert_eq!(
+            v1_key(&f),
+            hex_sha256(b"jira|w|jira_project|ACME|12|1000000|c")
+        );
+        assert_eq!(hex_sha256(b"abc"), hex::encode(Sha256::digest(b"abc")));
     }
 }

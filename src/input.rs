@@ -111,7 +111,10 @@ pub struct Checkpoint<'a> {
 
 /// The value of `key` in a map of pairs; the last one wins, as in a Python dict
 /// built from pairs.
-pub(crate) fn lookup<'p, K: AsRef<str>, V: AsRef<str>>(pairs: &'p [(K, V)], key: &str) -> Option<&'p str> {
+pub(crate) fn lookup<'p, K: AsRef<str>, V: AsRef<str>>(
+    pairs: &'p [(K, V)],
+    key: &str,
+) -> Option<&'p str> {
     pairs
         .iter()
         .rev()
@@ -120,15 +123,77 @@ pub(crate) fn lookup<'p, K: AsRef<str>, V: AsRef<str>>(pairs: &'p [(K, V)], key:
 }
 
 /// The first key that appears twice in `pairs`, if any.
-pub(crate) fn first_repeated_key<'p, K: AsRef<str>, V>(pairs: &'p [(K, V)]) -> Option<&'p str> {
+pub(crate) fn first_repeated_key<K: AsRef<str>, V>(pairs: &[(K, V)]) -> Option<&str> {
+    let key = |i: usize| pairs.get(i).map_or("", |(k, _)| k.as_ref());
     // Small maps (the usual case) need no allocation.
     if pairs.len() <= 16 {
-        return pairs
-            .iter()
-            .enumerate()
-            .find(|(i, (k, _))| pairs[..*i].iter().any(|(p, _)| p.as_ref() == k.as_ref()))
-            .map(|(_, (k, _))| k.as_ref());
+        return (0..pairs.len())
+            .find(|&i| (0..i).any(|j| key(j) == key(i)))
+            .map(key);
     }
-    let mut seen = std::collections::BTreeSet::new();
-    pairs.iter().map(|(k, _)| k.as_ref()).find(|k| !seen.insert(*k))
+    // Positions sorted by (key, position), with a bottom-up merge sort
+    // (O(n log n), and far smaller in the guest than a B-tree or `sort`):
+    // each run of equal keys then starts with the first occurrence, and the
+    // earliest second occurrence is the answer.
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    let mut merged = vec![0; pairs.len()];
+    let mut width = 1;
+    while width < order.len() {
+        for (src, dst) in order.chunks(2 * width).zip(merged.chunks_mut(2 * width)) {
+            let (left, right) = src.split_at_checked(width).unwrap_or((src, &[]));
+            let (mut left, mut right) = (left.iter().peekable(), right.iter().peekable());
+            for slot in dst {
+                let from_left = match (left.peek(), right.peek()) {
+                    (Some(&&l), Some(&&r)) => (key(l), l) < (key(r), r),
+                    (l, _) => l.is_some(),
+                };
+                let next = if from_left { left.next() } else { right.next() };
+                *slot = next.copied().unwrap_or_default();
+            }
+        }
+        std::mem::swap(&mut order, &mut merged);
+        width *= 2;
+    }
+    order
+        .windows(2)
+        .filter_map(|w| match *w {
+            [first, second] if key(first) == key(second) => Some(second),
+            _ => None,
+        })
+        .min()
+        .map(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first key seen twice, the plain way.
+    fn reference(pairs: &[(String, ())]) -> Option<&str> {
+        let mut seen = std::collections::BTreeSet::new();
+        pairs
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .find(|k| !seen.insert(*k))
+    }
+
+    #[test]
+    fn first_repeated_key_of_maps_small_and_large() {
+        let mut x: u64 = 7;
+        for len in (0..40).chain([100, 257, 1000]) {
+            for alphabet in [3, 50, 2000] {
+                let pairs: Vec<(String, ())> = (0..len)
+                    .map(|_| {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        (format!("k{}", (x >> 33) % alphabet), ())
+                    })
+                    .collect();
+                assert_eq!(first_repeated_key(&pairs), reference(&pairs), "{pairs:?}");
+            }
+        }
+        let distinct: Vec<(String, ())> = (0..10_000).map(|i| (format!("k{i}"), ())).collect();
+        assert_eq!(first_repeated_key(&distinct), None);
+    }
 }

@@ -26,6 +26,7 @@ pub mod idempotency;
 mod input;
 pub mod json;
 pub mod limits;
+mod lowercase;
 pub mod normalize;
 mod payload;
 pub mod request;

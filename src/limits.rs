@@ -4,7 +4,8 @@
 //! and low enough that a hostile input cannot make a host allocate without
 //! bound. An input over a limit is refused as `too-large`, naming the limit.
 
-use crate::error::{ErrorKind, PublishError};
+use crate::error::Piece::{Debug, Num, Str};
+use crate::error::{ErrorKind, Piece, PublishError, msg, push};
 use crate::input::{SnapshotInput, Text};
 
 /// Largest JSON form of an input, in bytes (256 MiB).
@@ -20,76 +21,169 @@ pub const MAX_MAP_ENTRIES: usize = 10_000;
 /// Most items in one `assignees` or `labels` list.
 pub const MAX_LIST_ITEMS: usize = 10_000;
 
-fn too_large(what: String) -> PublishError {
-    PublishError::new(ErrorKind::TooLarge, what)
+/// Where a checked value sits, rendered only when a limit is exceeded.
+#[derive(Clone, Copy)]
+enum At<'p> {
+    /// A top-level field or a fixed path: `server_url`, `checkpoint.cursor`.
+    Field(&'p str),
+    /// A key of a map: `credentials key`.
+    MapKey(&'p str),
+    /// A value of a map: `credentials["project_key"]`.
+    MapValue(&'p str, &'p str),
+    /// A field of a row: `issues[3].title`.
+    Row(&'p str, usize, &'p str),
+    /// An item of a list in a row: `issues[3].labels[0]`.
+    Item(&'p str, usize, &'p str, usize),
 }
 
-fn check_str(path: impl FnOnce() -> String, s: &str) -> Result<(), PublishError> {
+impl At<'_> {
+    fn push_to(self, s: &mut String) {
+        let pieces: [Piece<'_>; 6] = match self {
+            At::Field(f) => [Str(f), Str(""), Str(""), Str(""), Str(""), Str("")],
+            At::MapKey(name) => [Str(name), Str(" key"), Str(""), Str(""), Str(""), Str("")],
+            At::MapValue(name, key) => {
+                [Str(name), Str("["), Debug(key), Str("]"), Str(""), Str("")]
+            }
+            At::Row(rows, i, f) => [Str(rows), Str("["), Num(i), Str("]."), Str(f), Str("")],
+            At::Item(rows, i, f, _) => [Str(rows), Str("["), Num(i), Str("]."), Str(f), Str("[")],
+        };
+        for p in pieces {
+            push(s, p);
+        }
+        if let At::Item(_, _, _, j) = self {
+            push(s, Num(j));
+            push(s, Str("]"));
+        }
+    }
+}
+
+/// `string of {len} bytes is over the limit of ... bytes (MAX_STRING_BYTES)`.
+pub(crate) fn string_over_limit(len: usize) -> String {
+    msg(&[
+        Str("string of "),
+        Num(len),
+        Str(" bytes is over the limit of "),
+        Num(MAX_STRING_BYTES),
+        Str(" bytes (MAX_STRING_BYTES)"),
+    ])
+}
+
+#[cold]
+#[inline(never)]
+fn string_too_large(at: At<'_>, len: usize) -> PublishError {
+    let mut s = String::new();
+    at.push_to(&mut s);
+    push(&mut s, Str(": "));
+    push(&mut s, Str(&string_over_limit(len)));
+    PublishError::new(ErrorKind::TooLarge, s)
+}
+
+#[cold]
+#[inline(never)]
+fn count_too_large(at: At<'_>, n: usize, max: usize, name: &str) -> PublishError {
+    let mut s = String::new();
+    at.push_to(&mut s);
+    for p in [
+        Str(": "),
+        Num(n),
+        Str(" items is over the limit of "),
+        Num(max),
+        Str(" ("),
+        Str(name),
+        Str(")"),
+    ] {
+        push(&mut s, p);
+    }
+    PublishError::new(ErrorKind::TooLarge, s)
+}
+
+#[inline]
+fn check_str(at: At<'_>, s: &str) -> Result<(), PublishError> {
     if s.len() > MAX_STRING_BYTES {
-        return Err(too_large(format!(
-            "{}: string of {} bytes is over the limit of {MAX_STRING_BYTES} bytes (MAX_STRING_BYTES)",
-            path(),
-            s.len()
-        )));
+        return Err(string_too_large(at, s.len()));
     }
     Ok(())
 }
 
-fn check_count(path: &str, n: usize, max: usize, name: &str) -> Result<(), PublishError> {
+#[inline]
+fn check_count(at: At<'_>, n: usize, max: usize, name: &str) -> Result<(), PublishError> {
     if n > max {
-        return Err(too_large(format!("{path}: {n} items is over the limit of {max} ({name})")));
+        return Err(count_too_large(at, n, max, name));
     }
     Ok(())
 }
 
-fn check_opt(path: impl FnOnce() -> String, s: &Option<Text<'_>>) -> Result<(), PublishError> {
-    s.as_deref().map_or(Ok(()), |s| check_str(path, s))
+#[inline]
+fn check_opt(at: At<'_>, s: &Option<Text<'_>>) -> Result<(), PublishError> {
+    s.as_deref().map_or(Ok(()), |s| check_str(at, s))
 }
 
 /// Checks a typed input against every limit. The JSON reader checks the same
 /// limits as it reads, so an over-large JSON input is refused early.
 pub fn check(input: &SnapshotInput<'_>) -> Result<(), PublishError> {
-    check_str(|| "server_url".into(), &input.server_url)?;
-    check_opt(|| "auth_token".into(), &input.auth_token)?;
-    check_str(|| "provider".into(), &input.provider)?;
-    check_str(|| "workspace".into(), &input.workspace)?;
-    check_opt(|| "doctrine_mode".into(), &input.doctrine_mode)?;
-    check_opt(|| "project_uuid".into(), &input.project_uuid)?;
-    check_opt(|| "project_slug".into(), &input.project_slug)?;
+    check_str(At::Field("server_url"), &input.server_url)?;
+    check_opt(At::Field("auth_token"), &input.auth_token)?;
+    check_str(At::Field("provider"), &input.provider)?;
+    check_str(At::Field("workspace"), &input.workspace)?;
+    check_opt(At::Field("doctrine_mode"), &input.doctrine_mode)?;
+    check_opt(At::Field("project_uuid"), &input.project_uuid)?;
+    check_opt(At::Field("project_slug"), &input.project_slug)?;
     for (name, pairs) in [
         ("doctrine_field_owners", &input.doctrine_field_owners),
         ("credentials", &input.credentials),
     ] {
-        check_count(name, pairs.len(), MAX_MAP_ENTRIES, "MAX_MAP_ENTRIES")?;
+        check_count(
+            At::Field(name),
+            pairs.len(),
+            MAX_MAP_ENTRIES,
+            "MAX_MAP_ENTRIES",
+        )?;
         for (k, v) in pairs {
-            check_str(|| format!("{name} key"), k)?;
-            check_str(|| format!("{name}[{k:?}]"), v)?;
+            check_str(At::MapKey(name), k)?;
+            check_str(At::MapValue(name, k), v)?;
         }
     }
-    check_count("issues", input.issues.len(), MAX_ISSUES, "MAX_ISSUES")?;
-    check_count("mappings", input.mappings.len(), MAX_MAPPINGS, "MAX_MAPPINGS")?;
+    check_count(
+        At::Field("issues"),
+        input.issues.len(),
+        MAX_ISSUES,
+        "MAX_ISSUES",
+    )?;
+    check_count(
+        At::Field("mappings"),
+        input.mappings.len(),
+        MAX_MAPPINGS,
+        "MAX_MAPPINGS",
+    )?;
     for (i, issue) in input.issues.iter().enumerate() {
-        let at = |f: &str| format!("issues[{i}].{f}");
         let r = &issue.r#ref;
-        check_str(|| at("ref.system"), &r.system)?;
-        check_str(|| at("ref.workspace"), &r.workspace)?;
-        check_str(|| at("ref.id"), &r.id)?;
-        check_opt(|| at("ref.key"), &r.key)?;
-        check_opt(|| at("ref.url"), &r.url)?;
-        check_str(|| at("title"), &issue.title)?;
-        check_opt(|| at("body"), &issue.body)?;
-        check_str(|| at("status"), &issue.status)?;
-        check_str(|| at("issue_type"), &issue.issue_type)?;
-        check_opt(|| at("updated_at"), &issue.updated_at)?;
+        for (f, s) in [
+            ("ref.system", &r.system),
+            ("ref.workspace", &r.workspace),
+            ("ref.id", &r.id),
+        ] {
+            check_str(At::Row("issues", i, f), s)?;
+        }
+        check_opt(At::Row("issues", i, "ref.key"), &r.key)?;
+        check_opt(At::Row("issues", i, "ref.url"), &r.url)?;
+        check_str(At::Row("issues", i, "title"), &issue.title)?;
+        check_opt(At::Row("issues", i, "body"), &issue.body)?;
+        check_str(At::Row("issues", i, "status"), &issue.status)?;
+        check_str(At::Row("issues", i, "issue_type"), &issue.issue_type)?;
+        check_opt(At::Row("issues", i, "updated_at"), &issue.updated_at)?;
         for (name, list) in [("assignees", &issue.assignees), ("labels", &issue.labels)] {
-            check_count(&at(name), list.len(), MAX_LIST_ITEMS, "MAX_LIST_ITEMS")?;
+            check_count(
+                At::Row("issues", i, name),
+                list.len(),
+                MAX_LIST_ITEMS,
+                "MAX_LIST_ITEMS",
+            )?;
             for (j, s) in list.iter().enumerate() {
-                check_str(|| format!("issues[{i}].{name}[{j}]"), s)?;
+                check_str(At::Item("issues", i, name, j), s)?;
             }
         }
     }
     for (i, m) in input.mappings.iter().enumerate() {
-        let at = |f: &str| format!("mappings[{i}].{f}");
         for (f, s) in [
             ("wp_id", &m.wp_id),
             ("system", &m.system),
@@ -98,14 +192,14 @@ pub fn check(input: &SnapshotInput<'_>) -> Result<(), PublishError> {
             ("created_at", &m.created_at),
             ("updated_at", &m.updated_at),
         ] {
-            check_str(|| at(f), s)?;
+            check_str(At::Row("mappings", i, f), s)?;
         }
-        check_opt(|| at("external_key"), &m.external_key)?;
-        check_opt(|| at("external_url"), &m.external_url)?;
+        check_opt(At::Row("mappings", i, "external_key"), &m.external_key)?;
+        check_opt(At::Row("mappings", i, "external_url"), &m.external_url)?;
     }
     if let Some(c) = &input.checkpoint {
-        check_opt(|| "checkpoint.cursor".into(), &c.cursor)?;
-        check_opt(|| "checkpoint.updated_since".into(), &c.updated_since)?;
+        check_opt(At::Field("checkpoint.cursor"), &c.cursor)?;
+        check_opt(At::Field("checkpoint.updated_since"), &c.updated_since)?;
     }
     Ok(())
 }

@@ -39,7 +39,8 @@ pub fn normalize_provider(provider: &str) -> String {
     let lower = if stripped.is_ascii() {
         stripped.to_ascii_lowercase()
     } else {
-        stripped.to_lowercase()
+        // `str::to_lowercase` exactly, with smaller tables (see the module).
+        crate::lowercase::to_lowercase(stripped)
     };
     match lower.as_str() {
         "azure" | "azure-devops" => "azure_devops".to_owned(),

@@ -26,7 +26,11 @@ fn size_hint(input: &SnapshotInput<'_>) -> usize {
                 + i.r#ref.url.as_deref().map_or(0, str::len)
                 + i.title.len()
                 + i.body.as_deref().map_or(0, str::len)
-                + i.assignees.iter().chain(&i.labels).map(|s| s.len() + 3).sum::<usize>()
+                + i.assignees
+                    .iter()
+                    .chain(&i.labels)
+                    .map(|s| s.len() + 3)
+                    .sum::<usize>()
         })
         .sum();
     512 + issue_bytes + input.mappings.len() * 256

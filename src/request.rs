@@ -1,7 +1,8 @@
 //! The request: endpoint, headers and token rules (contract section 6), and
 //! the two entry points that tie every rule together.
 
-use crate::error::{ErrorKind, PublishError};
+use crate::error::Piece::{Debug, Str};
+use crate::error::{ErrorKind, PublishError, msg};
 use crate::idempotency::{IdempotencyScheme, V1Fields, content_key, v1_key};
 use crate::input::{SnapshotInput, first_repeated_key, lookup};
 use crate::normalize::{doctrine_mode, normalize_provider, py_strip};
@@ -35,16 +36,18 @@ pub struct PublishRequest {
 /// [`SNAPSHOTS_PATH`]. Refuses anything but an http(s) URL with a host, and
 /// user-info, without repeating the URL (it may hold a password).
 pub fn endpoint(server_url: &str) -> Result<String, PublishError> {
-    let bad = |why: &str| PublishError::new(ErrorKind::InvalidServerUrl, format!("server_url: {why}"));
+    let bad = bad_server_url;
     let base = server_url.trim_end_matches('/');
     if base.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(bad("must not contain white space or control characters"));
     }
-    let Some((scheme, rest)) = base.split_once("://") else {
+    let Some((scheme, rest)) = split_scheme(base) else {
         return Err(bad("expected an http:// or https:// URL"));
     };
     if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return Err(bad("expected an http:// or https:// URL (the scheme is not http or https)"));
+        return Err(bad(
+            "expected an http:// or https:// URL (the scheme is not http or https)",
+        ));
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.contains('@') {
@@ -59,7 +62,7 @@ pub fn endpoint(server_url: &str) -> Result<String, PublishError> {
         let Some((inner, after)) = v6.split_once(']') else {
             return Err(bad("unclosed '[' in the host"));
         };
-        if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        if inner.parse::<core::net::Ipv6Addr>().is_err() {
             return Err(bad("invalid IPv6 address in the host"));
         }
         match after {
@@ -70,16 +73,34 @@ pub fn endpoint(server_url: &str) -> Result<String, PublishError> {
             },
         }
     } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
+        // `rsplit_once(':')`, with a plain byte search.
+        match authority.bytes().rposition(|b| b == b':') {
+            Some(at) => (
+                authority.get(..at).unwrap_or_default(),
+                authority.get(at + 1..),
+            ),
             None => (authority, None),
         }
     };
     if host.is_empty() {
         return Err(bad("the URL has no host"));
     }
+    // '[', ']' only around an IPv6 literal; a second ':' would be two ports.
+    if !authority.starts_with('[') && host.bytes().any(|b| matches!(b, b'[' | b']' | b':')) {
+        return Err(bad(
+            "the host must be a name, an IPv4 address or an IPv6 address in brackets, with at most one port",
+        ));
+    }
     if let Some(p) = port {
-        if !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u32>().is_ok_and(|n| n > 65535) || p.len() > 5 {
+        // Empty, or digits up to 65535; leading zeros are allowed (RFC 3986, httpx).
+        let digits = p.trim_start_matches('0');
+        let valid = digits.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && digits
+                .bytes()
+                .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'))
+                <= 65535;
+        if !valid {
             return Err(bad("the port must be a number from 0 to 65535"));
         }
     }
@@ -87,6 +108,21 @@ pub fn endpoint(server_url: &str) -> Result<String, PublishError> {
     url.push_str(base);
     url.push_str(SNAPSHOTS_PATH);
     Ok(url)
+}
+
+#[cold]
+#[inline(never)]
+fn bad_server_url(why: &str) -> PublishError {
+    PublishError::new(
+        ErrorKind::InvalidServerUrl,
+        msg(&[Str("server_url: "), Str(why)]),
+    )
+}
+
+/// `split_once("://")`, with a plain byte search.
+fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    let at = url.as_bytes().windows(3).position(|w| w == b"://")?;
+    Some((url.get(..at)?, url.get(at + 3..)?))
 }
 
 /// The bearer token, as the CLI resolves it: the explicit token if it is
@@ -118,9 +154,12 @@ pub fn resolve_token<'t, K: AsRef<str>, V: AsRef<str>>(
         };
         return Err(PublishError::new(
             ErrorKind::InvalidAuthToken,
-            format!(
-                "{source}: the token contains {what}; a bearer token may hold only visible ASCII (U+0021 to U+007E)"
-            ),
+            msg(&[
+                Str(source),
+                Str(": the token contains "),
+                Str(what),
+                Str("; a bearer token may hold only visible ASCII (U+0021 to U+007E)"),
+            ]),
         ));
     }
     Ok(Some(token))
@@ -136,18 +175,25 @@ pub fn build_snapshot_payload(
 }
 
 /// Computes the request from the JSON form of the input.
-pub fn build_snapshot_payload_json(input: &str, options: &PublishOptions) -> Result<PublishRequest, PublishError> {
+pub fn build_snapshot_payload_json(
+    input: &str,
+    options: &PublishOptions,
+) -> Result<PublishRequest, PublishError> {
     let input = crate::json::read_snapshot_input(input)?;
     build(&input, options)
 }
 
-fn build(input: &SnapshotInput<'_>, options: &PublishOptions) -> Result<PublishRequest, PublishError> {
+fn build(
+    input: &SnapshotInput<'_>,
+    options: &PublishOptions,
+) -> Result<PublishRequest, PublishError> {
     for (name, pairs) in [
         ("doctrine_field_owners", &input.doctrine_field_owners),
         ("credentials", &input.credentials),
     ] {
         if let Some(k) = first_repeated_key(pairs) {
-            return Err(PublishError::invalid_input(&format!("{name}[{k:?}]"), "repeated key"));
+            let path = msg(&[Str(name), Str("["), Debug(k), Str("]")]);
+            return Err(PublishError::invalid_input(&path, "repeated key"));
         }
     }
 
@@ -194,7 +240,10 @@ fn build(input: &SnapshotInput<'_>, options: &PublishOptions) -> Result<PublishR
     headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
     headers.push(("Idempotency-Key".to_owned(), idempotency_key.clone()));
     if let Some(token) = token {
-        headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
+        headers.push((
+            "Authorization".to_owned(),
+            msg(&[Str("Bearer "), Str(token)]),
+        ));
     }
     Ok(PublishRequest {
         endpoint,

@@ -6,7 +6,9 @@ mod support;
 use libtest_mimic::{Arguments, Trial};
 use support::typed::typed_input;
 use support::vectors::{Case, Outcome, cases, check};
-use tracker_publish::{PublishOptions, PublishRequest, build_snapshot_payload, build_snapshot_payload_json};
+use tracker_publish::{
+    PublishOptions, PublishRequest, build_snapshot_payload, build_snapshot_payload_json,
+};
 
 fn outcome(r: Result<PublishRequest, tracker_publish::PublishError>) -> Outcome {
     match r {

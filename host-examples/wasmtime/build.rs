@@ -25,7 +25,11 @@ fn main() {
     // A precompiled form older than the component is stale: leave it out.
     let fresh = matches!((modified(&wasm), modified(&cwasm)), (Some(w), Some(c)) if c >= w);
     let wasm_bytes = std::fs::read(&wasm).unwrap_or_default();
-    let cwasm_bytes = if fresh { std::fs::read(&cwasm).unwrap_or_default() } else { Vec::new() };
+    let cwasm_bytes = if fresh {
+        std::fs::read(&cwasm).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     std::fs::write(out.join("component.wasm"), wasm_bytes).unwrap();
     std::fs::write(out.join("component.cwasm"), cwasm_bytes).unwrap();
 }

@@ -41,13 +41,14 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
         }
         let Some(&b) = bytes.get(i) else { break };
         if needs_escape(b) {
-            out.extend_from_slice(&bytes[start..i]);
+            // `get`, not indexing: no panic path in the guest (`start <= i`).
+            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
             write_escape(out, b);
             start = i + 1;
         }
         i += 1;
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
 }
 
@@ -85,9 +86,9 @@ pub fn write_i64(out: &mut Vec<u8>, n: i64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut v = n.unsigned_abs();
-    loop {
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
         v /= 10;
         if v == 0 {
             break;
@@ -96,7 +97,7 @@ pub fn write_i64(out: &mut Vec<u8>, n: i64) {
     if n < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(&buf[i..]);
+    out.extend_from_slice(buf.get(i..).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -135,12 +136,14 @@ mod tests {
                 s.insert(s.char_indices().nth(pos).map_or(s.len(), |(i, _)| i), c);
                 let slow: String = s
                     .chars()
-                    .map(|ch| if ch == c {
+                    .map(|ch| {
+                        if ch == c {
                             let e = enc(&c.to_string());
                             e[1..e.len() - 1].to_string()
                         } else {
                             ch.to_string()
-                        })
+                        }
+                    })
                     .collect();
                 assert_eq!(enc(&s), format!("\"{slow}\""));
             }

@@ -1,7 +1,9 @@
 //! The typed input from a JSON input object, as a Rust host would build it.
 
 use serde_json::Value;
-use tracker_publish::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, SnapshotInput, Text};
+use tracker_publish::{
+    Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, SnapshotInput, Text,
+};
 
 fn t(v: &Value) -> Text<'static> {
     v.as_str().expect("a string").to_owned().into()

@@ -41,7 +41,9 @@ pub struct Case {
 }
 
 fn s(v: &Value, what: &str) -> String {
-    v.as_str().unwrap_or_else(|| panic!("vectors.json: {what} is not a string")).to_owned()
+    v.as_str()
+        .unwrap_or_else(|| panic!("vectors.json: {what} is not a string"))
+        .to_owned()
 }
 
 /// Every case in the file, in order; panics when the file is malformed or short.
@@ -97,7 +99,10 @@ pub enum Outcome {
         body: Vec<u8>,
         idempotency_key: String,
     },
-    Error { kind: String, message: String },
+    Error {
+        kind: String,
+        message: String,
+    },
 }
 
 /// Compares an outcome with a case's expectation; `Err` says what differs.
@@ -131,13 +136,21 @@ pub fn check(case: &Case, got: &Outcome) -> Result<(), String> {
                 ));
             }
             if idempotency_key != k {
-                diffs.push(format!("idempotency_key: expected {idempotency_key}, got {k}"));
+                diffs.push(format!(
+                    "idempotency_key: expected {idempotency_key}, got {k}"
+                ));
             }
-            if diffs.is_empty() { Ok(()) } else { Err(diffs.join("\n")) }
+            if diffs.is_empty() {
+                Ok(())
+            } else {
+                Err(diffs.join("\n"))
+            }
         }
         (Expected::Error(kind), Outcome::Error { kind: k, message }) => {
             if kind != k {
-                return Err(format!("expected refusal {kind}, got refusal {k}: {message}"));
+                return Err(format!(
+                    "expected refusal {kind}, got refusal {k}: {message}"
+                ));
             }
             if message.is_empty() {
                 return Err("refusal without a message".into());
@@ -153,7 +166,9 @@ pub fn check(case: &Case, got: &Outcome) -> Result<(), String> {
         (Expected::Request { .. }, Outcome::Error { kind, message }) => {
             Err(format!("expected a request, got refusal {kind}: {message}"))
         }
-        (Expected::Error(kind), Outcome::Request { .. }) => Err(format!("expected refusal {kind}, got a request")),
+        (Expected::Error(kind), Outcome::Request { .. }) => {
+            Err(format!("expected refusal {kind}, got a request"))
+        }
     }
 }
 

@@ -20,8 +20,8 @@ mod bindings {
     });
 }
 
-use bindings::{TrackerPublish, TrackerPublishPre};
 use bindings::exports::spec_kitty::tracker::publish as wit;
+use bindings::{TrackerPublish, TrackerPublishPre};
 
 /// The component as built by `make build`.
 pub const COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/component.wasm"));
@@ -53,7 +53,9 @@ pub fn load_component(engine: &Engine) -> anyhow::Result<Component> {
             "this build has no component: run `make build` (it builds dist/tracker_publish.wasm first)"
         ));
     }
-    Ok(Component::new(engine, COMPONENT_WASM).map_err(anyhow::Error::from).context("compiling the embedded component")?)
+    Component::new(engine, COMPONENT_WASM)
+        .map_err(anyhow::Error::from)
+        .context("compiling the embedded component")
 }
 
 /// A request as the component computed it.
@@ -123,7 +125,11 @@ impl Publisher {
         let pre = TrackerPublishPre::new(linker.instantiate_pre(component)?)?;
         let mut store = Store::new(engine, ());
         let instance = pre.instantiate(&mut store)?;
-        Ok(Publisher { store, pre, instance })
+        Ok(Publisher {
+            store,
+            pre,
+            instance,
+        })
     }
 
     /// After a trap the instance may be broken: start a fresh one.
@@ -140,7 +146,11 @@ impl Publisher {
     }
 
     /// `build-snapshot-payload-json`.
-    pub fn build_json(&mut self, input: &str, idempotency: IdempotencyScheme) -> anyhow::Result<Result<Request, PublishError>> {
+    pub fn build_json(
+        &mut self,
+        input: &str,
+        idempotency: IdempotencyScheme,
+    ) -> anyhow::Result<Result<Request, PublishError>> {
         let r = self
             .instance
             .spec_kitty_tracker_publish()
@@ -149,7 +159,11 @@ impl Publisher {
     }
 
     /// `build-snapshot-payload` with typed records.
-    pub fn build_typed(&mut self, input: &SnapshotInput, idempotency: IdempotencyScheme) -> anyhow::Result<Result<Request, PublishError>> {
+    pub fn build_typed(
+        &mut self,
+        input: &SnapshotInput,
+        idempotency: IdempotencyScheme,
+    ) -> anyhow::Result<Result<Request, PublishError>> {
         let r = self
             .instance
             .spec_kitty_tracker_publish()
@@ -158,12 +172,17 @@ impl Publisher {
     }
 
     /// `resolve-resource-routing`: (type, id) or none.
-    pub fn resolve_routing(&mut self, provider: &str, credentials: &[(String, String)]) -> anyhow::Result<Option<Routing>> {
+    pub fn resolve_routing(
+        &mut self,
+        provider: &str,
+        credentials: &[(String, String)],
+    ) -> anyhow::Result<Option<Routing>> {
         let r = self
             .instance
             .spec_kitty_tracker_publish()
             .call_resolve_resource_routing(&mut self.store, provider, credentials);
-        self.recover(r).map(|o| o.map(|r| (r.resource_type, r.resource_id)))
+        self.recover(r)
+            .map(|o| o.map(|r| (r.resource_type, r.resource_id)))
     }
 
     /// `normalize-provider`.
@@ -174,6 +193,99 @@ impl Publisher {
             .call_normalize_provider(&mut self.store, provider);
         self.recover(r)
     }
+}
+
+/// The typed WIT records for a JSON input object, as a Rust host that holds
+/// typed data would build them (used by `bench` and the tests). This is
+/// plumbing only: no rule of the contract is applied here.
+pub fn typed_input(v: &serde_json::Value) -> anyhow::Result<SnapshotInput> {
+    use serde_json::Value;
+    fn t(v: &Value, what: &str) -> anyhow::Result<String> {
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("{what}: expected a string"))
+    }
+    fn o(v: &Value, what: &str) -> anyhow::Result<Option<String>> {
+        if v.is_null() {
+            Ok(None)
+        } else {
+            t(v, what).map(Some)
+        }
+    }
+    fn pairs(v: &Value, what: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let map = v
+            .as_object()
+            .ok_or_else(|| anyhow!("{what}: expected an object"))?;
+        map.iter()
+            .map(|(k, v)| Ok((k.clone(), t(v, what)?)))
+            .collect()
+    }
+    fn list(v: &Value, what: &str) -> anyhow::Result<Vec<String>> {
+        let items = v
+            .as_array()
+            .ok_or_else(|| anyhow!("{what}: expected a list"))?;
+        items.iter().map(|s| t(s, what)).collect()
+    }
+    fn array<'v>(v: &'v Value, what: &str) -> anyhow::Result<&'v Vec<Value>> {
+        v.as_array()
+            .ok_or_else(|| anyhow!("{what}: expected a list"))
+    }
+    Ok(SnapshotInput {
+        server_url: t(&v["server_url"], "server_url")?,
+        auth_token: o(&v["auth_token"], "auth_token")?,
+        provider: t(&v["provider"], "provider")?,
+        workspace: t(&v["workspace"], "workspace")?,
+        doctrine_mode: o(&v["doctrine_mode"], "doctrine_mode")?,
+        doctrine_field_owners: pairs(&v["doctrine_field_owners"], "doctrine_field_owners")?,
+        credentials: pairs(&v["credentials"], "credentials")?,
+        project_uuid: o(&v["project_uuid"], "project_uuid")?,
+        project_slug: o(&v["project_slug"], "project_slug")?,
+        issues: array(&v["issues"], "issues")?
+            .iter()
+            .map(|i| {
+                let r = &i["ref"];
+                Ok(IssueSnapshot {
+                    ref_: IssueRef {
+                        system: t(&r["system"], "ref.system")?,
+                        workspace: t(&r["workspace"], "ref.workspace")?,
+                        id: t(&r["id"], "ref.id")?,
+                        key: o(&r["key"], "ref.key")?,
+                        url: o(&r["url"], "ref.url")?,
+                    },
+                    title: t(&i["title"], "title")?,
+                    body: o(&i["body"], "body")?,
+                    status: t(&i["status"], "status")?,
+                    issue_type: t(&i["issue_type"], "issue_type")?,
+                    priority: i["priority"].as_i64(),
+                    assignees: list(&i["assignees"], "assignees")?,
+                    labels: list(&i["labels"], "labels")?,
+                    updated_at: o(&i["updated_at"], "updated_at")?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+        mappings: array(&v["mappings"], "mappings")?
+            .iter()
+            .map(|m| {
+                Ok(MappingRow {
+                    wp_id: t(&m["wp_id"], "wp_id")?,
+                    system: t(&m["system"], "system")?,
+                    workspace: t(&m["workspace"], "workspace")?,
+                    external_id: t(&m["external_id"], "external_id")?,
+                    external_key: o(&m["external_key"], "external_key")?,
+                    external_url: o(&m["external_url"], "external_url")?,
+                    created_at: t(&m["created_at"], "created_at")?,
+                    updated_at: t(&m["updated_at"], "updated_at")?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+        checkpoint: match &v["checkpoint"] {
+            Value::Null => None,
+            c => Some(Checkpoint {
+                cursor: o(&c["cursor"], "checkpoint.cursor")?,
+                updated_since: o(&c["updated_since"], "checkpoint.updated_since")?,
+            }),
+        },
+    })
 }
 
 /// The request as `preview` prints it: `{"endpoint", "headers", "body",

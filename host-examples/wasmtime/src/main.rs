@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tracker_publish::{ErrorKind, IdempotencyScheme, PublishError};
 use tracker_publish_host::{Publisher, error_json, request_json};
 
+mod bench;
+
 /// Exit code for a refusal or bad usage.
 const EXIT_REFUSED: u8 = 2;
 
@@ -74,6 +76,23 @@ enum Command {
         #[arg(long, value_enum, default_value = "v1")]
         idempotency: Scheme,
     },
+    /// Measure the component on one snapshot input: routing per call, both payload
+    /// entry points, the same JSON work in native Rust, instantiation.
+    ///
+    /// Prints one JSON object: routing_ns, payload_json_ms, payload_typed_ms,
+    /// payload_native_ms (medians, with _min_ms/_max_ms), instantiate_us
+    /// (pooling allocator, pre-instantiated), component_bytes, body_bytes.
+    Bench {
+        /// The snapshot input (JSON form), e.g. from bench/gen_snapshot.py.
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// Calls per payload measurement.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        iterations: u32,
+        /// Print the figures as JSON (the only format so far; accepted for scripts).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -85,6 +104,32 @@ fn main() -> ExitCode {
             show_secrets,
             idempotency,
         } => preview(input, jsonl, show_secrets, idempotency.into()),
+        Command::Bench {
+            input, iterations, ..
+        } => {
+            let text = match std::fs::read(&input)
+                .map_err(|e| e.to_string())
+                .and_then(|b| utf8(b, "--input").map_err(|e| e.message().to_owned()))
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    return refuse(&PublishError::new(
+                        ErrorKind::InvalidInput,
+                        format!("--input {}: {e}", input.display()),
+                    ));
+                }
+            };
+            match bench::run(&text, iterations as usize) {
+                Ok(v) => {
+                    println!("{v}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("tracker-publish: bench: {e:#}");
+                    ExitCode::from(EXIT_REFUSED)
+                }
+            }
+        }
     }
 }
 
@@ -106,19 +151,27 @@ fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, PublishError> {
     String::from_utf8(bytes).map_err(|e| {
         PublishError::new(
             ErrorKind::InvalidInput,
-            format!("{what}: not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
+            format!(
+                "{what}: not valid UTF-8 (at byte {})",
+                e.utf8_error().valid_up_to()
+            ),
         )
     })
 }
 
-fn preview(input: Option<PathBuf>, jsonl: bool, show_secrets: bool, scheme: IdempotencyScheme) -> ExitCode {
+fn preview(
+    input: Option<PathBuf>,
+    jsonl: bool,
+    show_secrets: bool,
+    scheme: IdempotencyScheme,
+) -> ExitCode {
     let mut publisher = match Publisher::new() {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let reader: Box<dyn BufRead> = match &input {
+    let reader: io::BufReader<Box<dyn Read>> = match &input {
         Some(path) => match std::fs::File::open(path) {
-            Ok(f) => Box::new(io::BufReader::new(f)),
+            Ok(f) => io::BufReader::with_capacity(1 << 16, Box::new(f)),
             Err(e) => {
                 return refuse(&PublishError::new(
                     ErrorKind::InvalidInput,
@@ -126,7 +179,7 @@ fn preview(input: Option<PathBuf>, jsonl: bool, show_secrets: bool, scheme: Idem
                 ));
             }
         },
-        None => Box::new(io::stdin().lock()),
+        None => io::BufReader::with_capacity(1 << 16, Box::new(io::stdin().lock())),
     };
     if jsonl {
         return preview_lines(&mut publisher, reader, show_secrets, scheme);
@@ -134,7 +187,10 @@ fn preview(input: Option<PathBuf>, jsonl: bool, show_secrets: bool, scheme: Idem
     let mut bytes = Vec::new();
     let mut reader = reader;
     if let Err(e) = reader.read_to_end(&mut bytes) {
-        return refuse(&PublishError::new(ErrorKind::InvalidInput, format!("input: {e}")));
+        return refuse(&PublishError::new(
+            ErrorKind::InvalidInput,
+            format!("input: {e}"),
+        ));
     }
     let text = match utf8(bytes, "input") {
         Ok(t) => t,
@@ -142,7 +198,8 @@ fn preview(input: Option<PathBuf>, jsonl: bool, show_secrets: bool, scheme: Idem
     };
     match publisher.build_json(&text, scheme) {
         Ok(Ok(request)) => {
-            let out = serde_json::to_string_pretty(&request_json(&request, show_secrets)).unwrap_or_default();
+            let out = serde_json::to_string_pretty(&request_json(&request, show_secrets))
+                .unwrap_or_default();
             println!("{out}");
             ExitCode::SUCCESS
         }
@@ -154,7 +211,7 @@ fn preview(input: Option<PathBuf>, jsonl: bool, show_secrets: bool, scheme: Idem
 /// `--jsonl`: constant memory, one answer per line, in order.
 fn preview_lines(
     publisher: &mut Publisher,
-    mut reader: Box<dyn BufRead>,
+    mut reader: io::BufReader<Box<dyn Read>>,
     show_secrets: bool,
     scheme: IdempotencyScheme,
 ) -> ExitCode {
@@ -169,7 +226,10 @@ fn preview_lines(
             Ok(_) => {}
             Err(e) => {
                 let _ = out.flush();
-                return refuse(&PublishError::new(ErrorKind::InvalidInput, format!("input: {e}")));
+                return refuse(&PublishError::new(
+                    ErrorKind::InvalidInput,
+                    format!("input: {e}"),
+                ));
             }
         }
         n += 1;
@@ -190,7 +250,14 @@ fn preview_lines(
                 Err(e) => return fail(e),
             },
         };
-        if serde_json::to_writer(&mut out, &answer).is_err() || out.write_all(b"\n").is_err() {
+        let mut written =
+            serde_json::to_writer(&mut out, &answer).is_ok() && out.write_all(b"\n").is_ok();
+        // Batch output while input is waiting; flush once it runs dry, so a
+        // host that talks to us line by line gets each answer at once.
+        if written && reader.buffer().is_empty() {
+            written = out.flush().is_ok();
+        }
+        if !written {
             // Standard output closed (e.g. `| head`): stop quietly.
             return ExitCode::SUCCESS;
         }
