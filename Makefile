@@ -13,7 +13,7 @@ GUEST_TARGET := wasm32-unknown-unknown
 GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 CWASM := target/tracker_publish.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean
+.PHONY: help setup build demo test lint test-rust clean node test-node
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,9 +47,22 @@ lint: setup ## rustfmt and clippy (warnings are errors), native and guest.
 	$(CARGO) clippy --quiet --workspace --all-targets --release -- -D warnings
 	$(CARGO) clippy --quiet -p tracker-publish --profile guest --target $(GUEST_TARGET) --features component -- -D warnings
 
-test: build lint ## Run every test in every host.
+test: build lint test-node ## Run every test in every host.
 	$(CARGO) test -p tracker-publish
 	$(CARGO) test --release -p tracker-publish-host
+
+NODE_DIR := host-examples/node
+
+# npm ci only when node_modules is missing or the lockfile changed (npm ci writes node_modules/.package-lock.json).
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+node: build $(NODE_DIR)/node_modules/.package-lock.json ## Build dist/node, the npm package @spec-kitty/tracker-publish (jco).
+	node $(NODE_DIR)/build.mjs
+
+test-node: node ## Run the Node package's tests (node --test).
+	cd $(NODE_DIR) && node --test test/*.test.mjs
 
 clean: ## Remove build output.
 	rm -rf dist target

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Benchmarks the Node package (dist/node; `make node` builds it):
+//
+//   python3 bench/gen_snapshot.py 10000 > /tmp/x.json
+//   node host-examples/node/bench/bench.mjs /tmp/x.json [--iterations N]
+//   python3 bench/cli_baseline.py /tmp/x.json          # the CLI's Python way, to compare
+//
+// Prints one JSON object:
+//   routing_us       one resolveResourceRouting call (Jira credentials), the
+//                    median of 200,000 calls timed one by one;
+//   routing_mean_us  the same calls timed in batches of 10,000 (no timer cost);
+//   payload_ms       buildSnapshotPayload on the input file (median, min, max
+//                    over the iterations), as cli_baseline.py times the CLI:
+//                    reading and parsing the file is not timed;
+//   stringify_ms     of which JSON.stringify of the input (median).
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { buildSnapshotPayload, resolveResourceRouting } = await import(
+  pathToFileURL(join(here, '..', '..', '..', 'dist', 'node', 'index.js')).href
+);
+
+const args = process.argv.slice(2);
+const path = args.find((a) => !a.startsWith('--'));
+const at = args.indexOf('--iterations');
+const iterations = at >= 0 ? Number(args[at + 1]) : 20;
+if (!path || !(iterations > 0)) {
+  console.error('usage: node bench/bench.mjs INPUT.json [--iterations N]');
+  process.exit(2);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (x, digits) => Number(x.toFixed(digits));
+
+// ---- resolveResourceRouting ------------------------------------------------
+const credentials = { base_url: 'https://acme.atlassian.net', email: 'a@b.com', api_token: 'tok', project_key: ' ACME ' };
+for (let i = 0; i < 20_000; i++) resolveResourceRouting('jira', credentials); // warm up
+const single = new Float64Array(200_000);
+let sink = 0;
+for (let i = 0; i < single.length; i++) {
+  const t0 = process.hrtime.bigint();
+  sink += resolveResourceRouting('jira', credentials).resourceId.length;
+  single[i] = Number(process.hrtime.bigint() - t0) / 1000;
+}
+const batches = [];
+for (let b = 0; b < 20; b++) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 10_000; i++) sink += resolveResourceRouting('jira', credentials).resourceId.length;
+  batches.push(Number(process.hrtime.bigint() - t0) / 1000 / 10_000);
+}
+
+// ---- buildSnapshotPayload --------------------------------------------------
+const input = JSON.parse(readFileSync(path, 'utf8'));
+let bodyBytes = 0;
+for (let i = 0; i < 3; i++) bodyBytes = buildSnapshotPayload(input).bodyBytes.length; // warm up
+const payload = [];
+const stringify = [];
+for (let i = 0; i < iterations; i++) {
+  let t0 = performance.now();
+  sink += JSON.stringify(input).length;
+  stringify.push(performance.now() - t0);
+  t0 = performance.now();
+  sink += buildSnapshotPayload(input).body.length;
+  payload.push(performance.now() - t0);
+}
+
+console.log(
+  JSON.stringify({
+    node: process.version,
+    routing_us: round(median(single), 3),
+    routing_mean_us: round(median(batches), 3),
+    issues: input.issues.length,
+    body_bytes: bodyBytes,
+    payload_ms: round(median(payload), 2),
+    min_ms: round(Math.min(...payload), 2),
+    max_ms: round(Math.max(...payload), 2),
+    stringify_ms: round(median(stringify), 2),
+    iterations,
+    sink: sink > 0,
+  }),
+);

@@ -1,0 +1,438 @@
+// @spec-kitty/tracker-publish: the spec-kitty tracker snapshot publish request,
+// computed by the tracker-publish WebAssembly component (zero imports), and
+// sent with fetch.
+//
+// Nothing here re-implements a rule of the contract: the endpoint, headers,
+// body bytes and idempotency key come from the component untouched. This file
+// only turns JavaScript values into the component's JSON form (refusing the
+// values JSON.stringify would quietly change), turns refusals into
+// PublishError, and sends the bytes with retries.
+import { readFileSync } from 'node:fs';
+import { instantiate } from './gen/tracker_publish.js';
+
+// ---- the component ---------------------------------------------------------
+
+const coreModule = new WebAssembly.Module(
+  readFileSync(new URL('./gen/tracker_publish.core.wasm', import.meta.url)),
+);
+
+/** The component's `publish` interface; re-created after a trap. */
+let instance = null;
+
+function component() {
+  return (instance ??= instantiate(() => coreModule, {}).publish);
+}
+
+/**
+ * The error for anything the component threw. A refusal is the component's
+ * `publish-error` record (jco runs with --no-component-error-wrapping);
+ * anything else is a trap (a bug, or memory exhausted), after which jco
+ * refuses every further call on that instance, so the next call gets a new one.
+ */
+function fromComponent(e) {
+  if (e !== null && typeof e === 'object' && !(e instanceof Error) && typeof e.kind === 'string') {
+    return new PublishError(e.kind, String(e.message));
+  }
+  instance = null;
+  return new Error(`tracker-publish: the component failed: ${e instanceof Error ? e.message : String(e)}`, {
+    cause: e,
+  });
+}
+
+// ---- errors ----------------------------------------------------------------
+
+/**
+ * A refusal, or a publish that got no answer. `kind` is one of the kinds of
+ * publish-contract.md section 7 (`not-configured`, `invalid-server-url`,
+ * `invalid-auth-token`, `invalid-input`, `too-large`, ...), or, from
+ * `publish`, `network-error` or `timeout`. The message names the field at fault
+ * and never contains a token or a credential value.
+ */
+export class PublishError extends Error {
+  constructor(kind, message, options) {
+    super(message, options);
+    this.name = 'PublishError';
+    this.kind = kind;
+  }
+}
+
+function invalid(path, what) {
+  return new PublishError('invalid-input', `${path || 'input'}: ${what}`);
+}
+
+/** What a value is, for messages: never the value itself (it may be a secret). */
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  switch (typeof v) {
+    case 'undefined':
+      return 'undefined';
+    case 'object': {
+      const proto = Object.getPrototypeOf(v);
+      if (proto === Object.prototype || proto === null) return 'an object';
+      const name = proto?.constructor?.name;
+      return typeof name === 'string' && name ? `a ${name}` : 'an object that is not plain';
+    }
+    default:
+      return /^[aeiou]/.test(typeof v) ? `an ${typeof v}` : `a ${typeof v}`;
+  }
+}
+
+function isPlainObject(v) {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A path as the component writes it: `issues[3].ref.id`, `credentials["a b"]`. */
+function formatPath(segments) {
+  let s = '';
+  for (const k of segments) {
+    if (typeof k === 'number') s += `[${k}]`;
+    else if (/^[A-Za-z0-9_]+$/.test(k)) s += s ? `.${k}` : k;
+    else s += `[${JSON.stringify(k)}]`;
+  }
+  return s;
+}
+
+// ---- the JSON form ---------------------------------------------------------
+
+const MAX_DEPTH = 32;
+
+/**
+ * Where JSON.stringify(v) would not mean what v means: `undefined` (dropped,
+ * or written as null in arrays), functions and symbols (the same), BigInt
+ * (throws), NaN and ±Infinity (written as null), objects that are not plain
+ * (a Date becomes a string, a Map `{}`), a `toJSON` method, and cycles. Returns
+ * undefined when v is fine, else `{ path, what }` with the path innermost first.
+ * Everything else, including wrong types, is left to the component, whose
+ * errors already name the field.
+ */
+function badJson(v, depth) {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(v) ? undefined : { path: [], what: `expected a JSON value, found ${v}` };
+    case 'undefined':
+      return { path: [], what: 'expected a JSON value, found undefined (use null for a missing value)' };
+    case 'bigint':
+      return { path: [], what: 'expected a JSON value, found a bigint (use a number)' };
+    case 'function':
+    case 'symbol':
+      return { path: [], what: `expected a JSON value, found ${describe(v)}` };
+  }
+  if (v === null) return undefined;
+  if (depth >= MAX_DEPTH) return { path: [], what: `nested more than ${MAX_DEPTH} levels deep (a cycle?)` };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = badJson(v[i], depth + 1);
+      if (bad !== undefined) {
+        bad.path.push(i);
+        return bad;
+      }
+    }
+    return undefined;
+  }
+  if (!isPlainObject(v)) return { path: [], what: `expected a plain object, found ${describe(v)}` };
+  if (typeof v.toJSON === 'function') return { path: [], what: 'expected a plain object, found one with a toJSON method' };
+  for (const k of Object.keys(v)) {
+    const bad = badJson(v[k], depth + 1);
+    if (bad !== undefined) {
+      bad.path.push(k);
+      return bad;
+    }
+  }
+  return undefined;
+}
+
+function toJson(input) {
+  if (!isPlainObject(input)) throw invalid('input', `expected an object, found ${describe(input)}`);
+  const bad = badJson(input, 0);
+  if (bad !== undefined) throw invalid(formatPath(bad.path.reverse()), bad.what);
+  try {
+    return JSON.stringify(input);
+  } catch (e) {
+    // Only a getter or a Proxy that throws gets here.
+    throw new PublishError('invalid-input', `input: cannot be written as JSON: ${e?.message}`, { cause: e });
+  }
+}
+
+const utf8 = new TextDecoder();
+
+const SCHEMES = { v1: { idempotency: 'v1' }, content: { idempotency: 'content' } };
+
+function schemeOptions(options, path) {
+  if (options === undefined || options === null) return SCHEMES.v1;
+  if (typeof options !== 'object') throw invalid(path, `expected an object, found ${describe(options)}`);
+  const { idempotency = 'v1' } = options;
+  if (idempotency !== 'v1' && idempotency !== 'content') {
+    const found = typeof idempotency === 'string' ? JSON.stringify(idempotency.slice(0, 40)) : describe(idempotency);
+    throw invalid(`${path}.idempotency`, `expected "v1" or "content", found ${found}`);
+  }
+  return SCHEMES[idempotency];
+}
+
+// ---- the API ---------------------------------------------------------------
+
+/**
+ * Normalises a provider as the CLI does: strip (Python white space), full
+ * Unicode lower-casing, then the aliases `azure` and `azure-devops` become
+ * `azure_devops`.
+ */
+export function normalizeProvider(provider) {
+  if (typeof provider !== 'string') throw invalid('provider', `expected a string, found ${describe(provider)}`);
+  try {
+    return component().normalizeProvider(provider);
+  } catch (e) {
+    throw fromComponent(e);
+  }
+}
+
+/**
+ * The routing of contract section 3, as the CLI's `_resolve_resource_routing`:
+ * `provider` is taken as already normalised (see normalizeProvider), so
+ * `"Jira"` does not route. `credentials` is the provider's credentials table as
+ * a plain object of strings. Returns `{ resourceType, resourceId }` or null.
+ */
+export function resolveResourceRouting(provider, credentials) {
+  if (typeof provider !== 'string') throw invalid('provider', `expected a string, found ${describe(provider)}`);
+  if (!isPlainObject(credentials)) throw invalid('credentials', `expected an object, found ${describe(credentials)}`);
+  const pairs = Object.entries(credentials);
+  for (let i = 0; i < pairs.length; i++) {
+    if (typeof pairs[i][1] !== 'string') {
+      throw invalid(formatPath(['credentials', pairs[i][0]]), `expected a string, found ${describe(pairs[i][1])}`);
+    }
+  }
+  let routing;
+  try {
+    routing = component().resolveResourceRouting(provider, pairs);
+  } catch (e) {
+    throw fromComponent(e);
+  }
+  return routing === undefined ? null : routing;
+}
+
+/**
+ * Computes the request for the JSON form of the input (publish-contract.md
+ * section 1: snake_case keys, plain objects for `credentials` and
+ * `doctrine_field_owners`, null for missing values). Returns
+ * `{ endpoint, headers, body, bodyBytes, idempotencyKey }`; `headers` are
+ * `[name, value]` pairs in wire order, `bodyBytes` the exact bytes to send.
+ * Throws PublishError on a refusal.
+ */
+export function buildSnapshotPayload(input, options) {
+  const request = computeRequest(input, schemeOptions(options, 'options'));
+  return {
+    endpoint: request.endpoint,
+    headers: request.headers,
+    body: utf8.decode(request.body),
+    bodyBytes: request.body,
+    idempotencyKey: request.idempotencyKey,
+  };
+}
+
+/** The component's `publish-request` (body as bytes only: `publish` never needs the string). */
+function computeRequest(input, scheme) {
+  const json = toJson(input);
+  try {
+    return component().buildSnapshotPayloadJson(json, scheme);
+  } catch (e) {
+    throw fromComponent(e);
+  }
+}
+
+// ---- publish ---------------------------------------------------------------
+
+const RETRIED_STATUS = new Set([408, 425, 429]);
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function isRetriedStatus(status) {
+  return RETRIED_STATUS.has(status) || (status >= 500 && status <= 599);
+}
+
+function publishOptions(options) {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw invalid('options', `expected an object, found ${describe(options)}`);
+  const {
+    fetch = globalThis.fetch,
+    retries = 3,
+    timeoutMs = 10_000,
+    backoffMs = 500,
+    maxDelayMs = 30_000,
+    onAttempt,
+    signal,
+  } = options;
+  const number = (name, v, ok, what) => {
+    if (typeof v !== 'number' || !ok(v)) throw invalid(`options.${name}`, `expected ${what}, found ${typeof v === 'number' ? v : describe(v)}`);
+    return v;
+  };
+  if (typeof fetch !== 'function') throw invalid('options.fetch', `expected a function, found ${describe(fetch)}`);
+  if (onAttempt !== undefined && typeof onAttempt !== 'function') {
+    throw invalid('options.onAttempt', `expected a function, found ${describe(onAttempt)}`);
+  }
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
+    throw invalid('options.signal', `expected an AbortSignal, found ${describe(signal)}`);
+  }
+  return {
+    scheme: schemeOptions(options, 'options'),
+    fetch,
+    retries: number('retries', retries, (v) => Number.isSafeInteger(v) && v >= 0, 'an integer of at least 0'),
+    timeoutMs: number('timeoutMs', timeoutMs, (v) => v > 0 && v <= MAX_TIMER_MS, `a number of milliseconds above 0, at most ${MAX_TIMER_MS}`),
+    backoffMs: number('backoffMs', backoffMs, (v) => v >= 0 && v <= MAX_TIMER_MS, `a number of milliseconds from 0 to ${MAX_TIMER_MS}`),
+    maxDelayMs: number('maxDelayMs', maxDelayMs, (v) => v >= 0 && v <= MAX_TIMER_MS, `a number of milliseconds from 0 to ${MAX_TIMER_MS}`),
+    onAttempt,
+    signal,
+  };
+}
+
+/** `Retry-After` (seconds, or an HTTP date) in milliseconds, or null. */
+function retryAfterMs(value) {
+  if (value === null || value === undefined) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+/** Exponential backoff with jitter: between half and all of backoffMs * 2^(n-1), capped. */
+function backoff(attempt, o) {
+  const ceiling = Math.min(o.maxDelayMs, o.backoffMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+class AttemptTimeout extends Error {
+  constructor(ms) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+function parseBody(text, contentType) {
+  if (contentType && /[/+]json\b/i.test(contentType)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Not JSON after all: the text, as received.
+    }
+  }
+  return text;
+}
+
+/** One POST: resolves to `{ status, ok, body, retryAfter }`, rejects on a network error or timeout. */
+async function attempt(o, request) {
+  if (o.signal?.aborted) throw o.signal.reason;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(o.signal.reason);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  let timer;
+  // The race also ends an attempt whose fetch ignores the abort signal.
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      const e = new AttemptTimeout(o.timeoutMs);
+      controller.abort(e);
+      reject(e);
+    }, o.timeoutMs);
+  });
+  const exchange = (async () => {
+    const response = await o.fetch(request.endpoint, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      redirect: 'manual',
+      signal: controller.signal,
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      ok: response.ok,
+      body: parseBody(text, response.headers.get('content-type')),
+      retryAfter: response.headers.get('retry-after'),
+    };
+  })();
+  try {
+    return await Promise.race([exchange, timeout]);
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Why an attempt failed, in words, with the token (if any) masked. */
+function failureText(e, token) {
+  let text = e instanceof Error ? e.message : String(e);
+  const cause = e instanceof Error ? e.cause : undefined;
+  if (cause instanceof Error) text += `: ${cause.code ?? cause.message}`;
+  return token ? text.split(token).join('***') : text;
+}
+
+/**
+ * Sends the request: POST with the exact body bytes and headers the component
+ * returned. Network errors, timeouts, 408, 425, 429 and 5xx are retried up to
+ * `retries` times with exponential backoff and jitter (at least `Retry-After`
+ * when the server sends one, capped at `maxDelayMs`), every attempt with the
+ * same `Idempotency-Key` and the same bytes; other answers are final.
+ * Resolves to `{ endpoint, status, ok, body, idempotencyKey, attempts }` for
+ * the last answer (body parsed when it is JSON); rejects with PublishError
+ * (`network-error` or `timeout`) when the last attempt got no answer.
+ */
+export async function publish(input, options) {
+  const o = publishOptions(options);
+  const request = computeRequest(input, o.scheme);
+  const authorization = request.headers.find(([name]) => name === 'Authorization');
+  const token = authorization ? authorization[1].slice('Bearer '.length) : '';
+  const maxAttempts = o.retries + 1;
+  for (let n = 1; ; n++) {
+    let answer;
+    let failure;
+    try {
+      answer = await attempt(o, request);
+    } catch (e) {
+      if (o.signal?.aborted) throw o.signal.reason;
+      failure = e;
+    }
+    let retryInMs = null;
+    if (n < maxAttempts && (failure !== undefined || isRetriedStatus(answer.status))) {
+      retryInMs = backoff(n, o);
+      const after = failure === undefined ? retryAfterMs(answer.retryAfter) : null;
+      if (after !== null) retryInMs = Math.max(retryInMs, Math.min(after, o.maxDelayMs));
+    }
+    const error = failure === undefined ? null : failureText(failure, token);
+    o.onAttempt?.({ attempt: n, maxAttempts, status: answer ? answer.status : null, error, retryInMs });
+    if (retryInMs === null) {
+      if (failure !== undefined) {
+        const kind = failure instanceof AttemptTimeout ? 'timeout' : 'network-error';
+        const e = new PublishError(kind, `POST ${request.endpoint}: ${error} (${n} attempt${n === 1 ? '' : 's'})`, {
+          cause: failure,
+        });
+        e.attempts = n;
+        throw e;
+      }
+      return {
+        endpoint: request.endpoint,
+        status: answer.status,
+        ok: answer.ok,
+        body: answer.body,
+        idempotencyKey: request.idempotencyKey,
+        attempts: n,
+      };
+    }
+    await sleep(retryInMs, o.signal);
+  }
+}
