@@ -5,32 +5,15 @@ mod support;
 
 use libtest_mimic::{Arguments, Trial};
 use support::typed::typed_input;
-use support::vectors::{Case, Outcome, cases, check};
-use tracker_publish::{
-    PublishOptions, PublishRequest, build_snapshot_payload, build_snapshot_payload_json,
-};
-
-fn outcome(r: Result<PublishRequest, tracker_publish::PublishError>) -> Outcome {
-    match r {
-        Ok(r) => Outcome::Request {
-            endpoint: r.endpoint,
-            headers: r.headers,
-            body: r.body,
-            idempotency_key: r.idempotency_key,
-        },
-        Err(e) => Outcome::Error {
-            kind: e.kind().as_str().to_owned(),
-            message: e.message().to_owned(),
-        },
-    }
-}
+use support::vectors::{Case, cases, check};
+use tracker_publish::{PublishOptions, build_snapshot_payload, build_snapshot_payload_json};
 
 fn trial(entry: &'static str, case: Case) -> Trial {
     Trial::test(format!("{entry}::{}", case.name), move || {
         let options = PublishOptions::default();
         let got = match entry {
-            "json" => outcome(build_snapshot_payload_json(&case.input_json, &options)),
-            _ => outcome(build_snapshot_payload(&typed_input(&case.input), &options)),
+            "json" => build_snapshot_payload_json(&case.input_json, &options).into(),
+            _ => build_snapshot_payload(&typed_input(&case.input), &options).into(),
         };
         check(&case, &got).map_err(Into::into)
     })

@@ -105,6 +105,23 @@ pub enum Outcome {
     },
 }
 
+impl From<Result<tracker_publish::PublishRequest, tracker_publish::PublishError>> for Outcome {
+    fn from(r: Result<tracker_publish::PublishRequest, tracker_publish::PublishError>) -> Self {
+        match r {
+            Ok(r) => Outcome::Request {
+                endpoint: r.endpoint,
+                headers: r.headers,
+                body: r.body,
+                idempotency_key: r.idempotency_key,
+            },
+            Err(e) => Outcome::Error {
+                kind: e.kind().as_str().to_owned(),
+                message: e.message().to_owned(),
+            },
+        }
+    }
+}
+
 /// Compares an outcome with a case's expectation; `Err` says what differs.
 pub fn check(case: &Case, got: &Outcome) -> Result<(), String> {
     match (&case.expected, got) {

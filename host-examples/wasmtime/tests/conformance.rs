@@ -10,22 +10,7 @@ use std::sync::Mutex;
 use libtest_mimic::{Arguments, Trial};
 use tracker_publish::IdempotencyScheme;
 use tracker_publish_host::{Publisher, typed_input};
-use vectors::{Case, Outcome, cases, check};
-
-fn outcome(r: Result<tracker_publish::PublishRequest, tracker_publish::PublishError>) -> Outcome {
-    match r {
-        Ok(r) => Outcome::Request {
-            endpoint: r.endpoint,
-            headers: r.headers,
-            body: r.body,
-            idempotency_key: r.idempotency_key,
-        },
-        Err(e) => Outcome::Error {
-            kind: e.kind().as_str().to_owned(),
-            message: e.message().to_owned(),
-        },
-    }
-}
+use vectors::{Case, cases, check};
 
 /// One instance for every case, as a real host reuses it.
 static PUBLISHER: Mutex<Option<Publisher>> = Mutex::new(None);
@@ -46,7 +31,7 @@ fn trial(entry: &'static str, case: Case) -> Trial {
             ),
         })
         .map_err(|e| format!("{e:#}"))?;
-        check(&case, &outcome(got)).map_err(Into::into)
+        check(&case, &got.into()).map_err(Into::into)
     })
 }
 
