@@ -29,7 +29,7 @@ build: setup ## Build dist/tracker_publish.wasm (the component) and dist/tracker
 	@cmp -s target/tracker_publish.component.wasm dist/tracker_publish.wasm || cp target/tracker_publish.component.wasm dist/tracker_publish.wasm
 	@echo "built dist/tracker_publish.wasm ($$(stat -c %s dist/tracker_publish.wasm) bytes, $$("$(WASM_TOOLS)" component wit dist/tracker_publish.wasm | grep -c '^ *import ' || true) imports)"
 	$(CARGO) build --quiet --release -p tracker-publish-host --bin precompile
-	@[ $(CWASM) -nt dist/tracker_publish.wasm ] || target/release/precompile dist/tracker_publish.wasm $(CWASM)
+	@[ $(CWASM) -nt dist/tracker_publish.wasm ] && [ $(CWASM) -nt target/release/precompile ] || target/release/precompile dist/tracker_publish.wasm $(CWASM)
 	$(CARGO) build --quiet --release -p tracker-publish-host --bin tracker-publish
 	@cp target/release/tracker-publish dist/tracker-publish
 	@echo "built dist/tracker-publish"

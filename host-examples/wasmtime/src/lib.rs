@@ -6,8 +6,12 @@
 #![deny(missing_docs)]
 
 use anyhow::{Context as _, anyhow};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
 
 use tracker_publish::{ErrorKind, IdempotencyScheme, PublishError};
 
@@ -30,11 +34,18 @@ pub const COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/comp
 /// features, or empty when the build made none.
 const COMPONENT_CWASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/component.cwasm"));
 
-/// The engine configuration; the precompile step and the command must agree.
-pub fn engine() -> anyhow::Result<Engine> {
+/// The engine configuration; the precompile step and the command must agree
+/// (compiled code checks the epoch, so a precompiled component needs it on).
+pub fn config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    Ok(Engine::new(&config)?)
+    config.epoch_interruption(true);
+    config
+}
+
+/// An engine with [`config`].
+pub fn engine() -> anyhow::Result<Engine> {
+    Ok(Engine::new(&config())?)
 }
 
 /// The component: precompiled when the build made it, else compiled now.
@@ -64,11 +75,89 @@ pub type Request = tracker_publish::PublishRequest;
 /// Routing as the component resolved it.
 pub type Routing = (String, String);
 
+/// Bounds on every call into the guest, so that a guest bug can neither hang
+/// nor exhaust the host. A call over a bound is refused as `too-large`, and
+/// the next call gets a fresh instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most guest linear memory, in bytes (default 2 GiB: a 256 MiB input,
+    /// the largest the component accepts, needs about three times that).
+    pub memory_bytes: usize,
+    /// Longest one call may run (default 60 s; a 100,000-issue snapshot
+    /// takes well under a second).
+    pub call_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 2 << 30,
+            call_time: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How often the engine's epoch advances; deadlines are counted in ticks.
+const TICK: Duration = Duration::from_millis(10);
+
+/// The store's data: the memory bound, and whether it was hit.
+struct Guard {
+    memory_bytes: usize,
+    memory_denied: bool,
+}
+
+impl ResourceLimiter for Guard {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.memory_bytes;
+        self.memory_denied |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// Advances the engine's epoch every [`TICK`] until its publisher is dropped.
+struct Ticker(Arc<AtomicBool>);
+
+impl Ticker {
+    fn start(engine: &Engine) -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (engine, flag) = (engine.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        });
+        Ticker(stop)
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// A loaded component with one instance, reused for every call.
 pub struct Publisher {
-    store: Store<()>,
-    pre: TrackerPublishPre<()>,
+    store: Store<Guard>,
+    pre: TrackerPublishPre<Guard>,
     instance: TrackerPublish,
+    limits: Limits,
+    _ticker: Ticker,
 }
 
 fn scheme(s: IdempotencyScheme) -> wit::PublishOptions {
@@ -111,38 +200,92 @@ fn request(r: Result<wit::PublishRequest, wit::PublishError>) -> Result<Request,
 pub use wit::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, SnapshotInput};
 
 impl Publisher {
-    /// Loads the embedded component and instantiates it.
+    /// Loads the embedded component and instantiates it, with default [`Limits`].
     pub fn new() -> anyhow::Result<Self> {
+        Self::with_limits(Limits::default())
+    }
+
+    /// Loads the embedded component and instantiates it with `limits`.
+    pub fn with_limits(limits: Limits) -> anyhow::Result<Self> {
         let engine = engine()?;
         let component = load_component(&engine)?;
-        Self::from_component(&engine, &component)
+        Self::from_component(&engine, &component, limits)
     }
 
     /// Instantiates a loaded component. The component has no imports, so the
-    /// linker is empty.
-    pub fn from_component(engine: &Engine, component: &Component) -> anyhow::Result<Self> {
-        let linker: Linker<()> = Linker::new(engine);
+    /// linker is empty. `engine` must have epoch interruption on ([`config`]).
+    pub fn from_component(
+        engine: &Engine,
+        component: &Component,
+        limits: Limits,
+    ) -> anyhow::Result<Self> {
+        let linker: Linker<Guard> = Linker::new(engine);
         let pre = TrackerPublishPre::new(linker.instantiate_pre(component)?)?;
-        let mut store = Store::new(engine, ());
+        let mut store = Self::store(engine, limits);
         let instance = pre.instantiate(&mut store)?;
         Ok(Publisher {
             store,
             pre,
             instance,
+            limits,
+            _ticker: Ticker::start(engine),
         })
     }
 
-    /// After a trap the instance may be broken: start a fresh one.
-    fn recover<T>(&mut self, r: wasmtime::Result<T>) -> anyhow::Result<T> {
-        if r.is_err() {
-            let mut store = Store::new(self.store.engine(), ());
-            if let Ok(instance) = self.pre.instantiate(&mut store) {
-                self.store = store;
-                self.instance = instance;
-            }
+    fn store(engine: &Engine, limits: Limits) -> Store<Guard> {
+        let mut store = Store::new(
+            engine,
+            Guard {
+                memory_bytes: limits.memory_bytes,
+                memory_denied: false,
+            },
+        );
+        store.limiter(|g| g);
+        store
+    }
+
+    /// Arms the time bound for one call.
+    fn arm(&mut self) {
+        let ticks = self
+            .limits
+            .call_time
+            .as_millis()
+            .div_ceil(TICK.as_millis())
+            .max(1);
+        self.store
+            .set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+    }
+
+    /// After a failed call the instance may be broken: start a fresh one, and
+    /// say which bound was hit, if one was.
+    fn recover<T>(&mut self, r: wasmtime::Result<T>) -> anyhow::Result<Result<T, PublishError>> {
+        let e = match r {
+            Ok(v) => return Ok(Ok(v)),
+            Err(e) => e,
+        };
+        let memory = self.store.data().memory_denied;
+        let interrupted = e.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
+        let mut store = Self::store(self.store.engine(), self.limits);
+        if let Ok(instance) = self.pre.instantiate(&mut store) {
+            self.store = store;
+            self.instance = instance;
         }
-        r.map_err(anyhow::Error::from)
-            .context("the component failed (a bug in tracker-publish, not in your input)")
+        if memory {
+            let mib = self.limits.memory_bytes >> 20;
+            return Ok(Err(PublishError::new(
+                ErrorKind::TooLarge,
+                format!("input: needs more than the guest memory limit of {mib} MiB"),
+            )));
+        }
+        if interrupted {
+            let ms = self.limits.call_time.as_millis();
+            return Ok(Err(PublishError::new(
+                ErrorKind::TooLarge,
+                format!("input: took longer than the time limit of {ms} ms for one call"),
+            )));
+        }
+        Err(anyhow::Error::from(e)
+            .context("the component failed (a bug in tracker-publish, not in your input)"))
     }
 
     /// `build-snapshot-payload-json`.
@@ -151,11 +294,12 @@ impl Publisher {
         input: &str,
         idempotency: IdempotencyScheme,
     ) -> anyhow::Result<Result<Request, PublishError>> {
+        self.arm();
         let r = self
             .instance
             .spec_kitty_tracker_publish()
             .call_build_snapshot_payload_json(&mut self.store, input, scheme(idempotency));
-        self.recover(r).map(request)
+        Ok(self.recover(r)?.and_then(request))
     }
 
     /// `build-snapshot-payload` with typed records.
@@ -164,11 +308,12 @@ impl Publisher {
         input: &SnapshotInput,
         idempotency: IdempotencyScheme,
     ) -> anyhow::Result<Result<Request, PublishError>> {
+        self.arm();
         let r = self
             .instance
             .spec_kitty_tracker_publish()
             .call_build_snapshot_payload(&mut self.store, input, scheme(idempotency));
-        self.recover(r).map(request)
+        Ok(self.recover(r)?.and_then(request))
     }
 
     /// `resolve-resource-routing`: (type, id) or none.
@@ -177,21 +322,23 @@ impl Publisher {
         provider: &str,
         credentials: &[(String, String)],
     ) -> anyhow::Result<Option<Routing>> {
+        self.arm();
         let r = self
             .instance
             .spec_kitty_tracker_publish()
             .call_resolve_resource_routing(&mut self.store, provider, credentials);
-        self.recover(r)
-            .map(|o| o.map(|r| (r.resource_type, r.resource_id)))
+        let routing = self.recover(r)?.map_err(|e| anyhow!("{e}"))?;
+        Ok(routing.map(|r| (r.resource_type, r.resource_id)))
     }
 
     /// `normalize-provider`.
     pub fn normalize_provider(&mut self, provider: &str) -> anyhow::Result<String> {
+        self.arm();
         let r = self
             .instance
             .spec_kitty_tracker_publish()
             .call_normalize_provider(&mut self.store, provider);
-        self.recover(r)
+        self.recover(r)?.map_err(|e| anyhow!("{e}"))
     }
 }
 
