@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use crate::error::Piece::{Num, Quoted, Str};
 use crate::error::{ErrorKind, PublishError, msg, push};
 use crate::input::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, SnapshotInput, Text};
+use crate::json::write::skip_clean_words;
 use crate::limits;
 
 type Result<T> = core::result::Result<T, PublishError>;
@@ -276,6 +277,7 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         let start = self.pos;
         loop {
+            self.pos = skip_clean_words(bytes, self.pos);
             match bytes.get(self.pos) {
                 None => return Err(self.syntax("unterminated string")),
                 Some(b'"') => {
@@ -292,6 +294,7 @@ impl<'a> Reader<'a> {
         out.push_str(self.slice(start, self.pos)?);
         loop {
             let run = self.pos;
+            self.pos = skip_clean_words(bytes, self.pos);
             while let Some(&b) = bytes.get(self.pos) {
                 if b == b'"' || b == b'\\' || b < 0x20 {
                     break;

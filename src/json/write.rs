@@ -22,6 +22,23 @@ fn word_needs_escape(w: u64) -> bool {
     control | has_zero(w ^ (LO * b'"' as u64)) | has_zero(w ^ (LO * b'\\' as u64)) != 0
 }
 
+/// The first index at or after `i` whose eight-byte word holds a byte that
+/// may need escaping (or where fewer than eight bytes remain): clean runs of
+/// text are skipped a word at a time. Shared by the writer and the reader,
+/// which look for the same three kinds of byte.
+#[inline]
+pub(crate) fn skip_clean_words(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if word_needs_escape(u64::from_le_bytes(word)) {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
 /// Appends `s` as a JSON string, quotes included.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
@@ -30,15 +47,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        // Skip clean runs a word at a time.
-        while let Some(chunk) = bytes.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            if word_needs_escape(u64::from_le_bytes(word)) {
-                break;
-            }
-            i += 8;
-        }
+        i = skip_clean_words(bytes, i);
         let Some(&b) = bytes.get(i) else { break };
         if needs_escape(b) {
             // `get`, not indexing: no panic path in the guest (`start <= i`).
