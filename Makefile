@@ -47,7 +47,7 @@ lint: setup ## rustfmt and clippy (warnings are errors), native and guest.
 	$(CARGO) clippy --quiet --workspace --all-targets --release -- -D warnings
 	$(CARGO) clippy --quiet -p tracker-publish --profile guest --target $(GUEST_TARGET) --features component -- -D warnings
 
-test: build lint test-node ## Run every test in every host.
+test: build lint test-node fuzz-smoke ## Run every test in every host.
 	$(CARGO) test -p tracker-publish
 	$(CARGO) test --release -p tracker-publish-host
 
@@ -66,3 +66,23 @@ test-node: node ## Run the Node package's tests (node --test).
 
 clean: ## Remove build output.
 	rm -rf dist target
+
+# Fuzzing (cargo fuzz, libFuzzer). The crate in fuzz/ is its own workspace and
+# builds into fuzz/target. Only stable Rust is assumed: RUSTC_BOOTSTRAP=1 lets
+# it take the nightly-only sanitizer flags cargo fuzz passes.
+.PHONY: fuzz fuzz-smoke fuzz-setup
+CARGO_FUZZ_VERSION := 0.13.1
+FUZZ_TARGETS := payload_json routing
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 20
+CARGO_FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
+
+fuzz-setup:
+	@$(CARGO) fuzz --version 2>/dev/null | grep -q "^cargo-fuzz $(CARGO_FUZZ_VERSION)" || { echo "setup: cargo install cargo-fuzz $(CARGO_FUZZ_VERSION)"; $(CARGO) install --locked --quiet cargo-fuzz@$(CARGO_FUZZ_VERSION); }
+
+fuzz: fuzz-setup ## Fuzz each target for FUZZ_SECONDS (default 60) seconds.
+	$(CARGO_FUZZ) build
+	@for t in $(FUZZ_TARGETS); do echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; $(CARGO_FUZZ) run $$t -- -max_total_time=$(FUZZ_SECONDS); done
+
+fuzz-smoke: fuzz-setup ## Fuzz each target briefly (FUZZ_SMOKE_SECONDS, default 20).
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
