@@ -256,6 +256,17 @@ impl Publisher {
             .set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
     }
 
+    /// One call into the guest, within the bounds: arms the deadline, and on a
+    /// failure recovers (see [`Self::recover`]).
+    fn call<T>(
+        &mut self,
+        f: impl FnOnce(&wit::Guest, &mut Store<Guard>) -> wasmtime::Result<T>,
+    ) -> anyhow::Result<Result<T, PublishError>> {
+        self.arm();
+        let r = f(self.instance.spec_kitty_tracker_publish(), &mut self.store);
+        self.recover(r)
+    }
+
     /// After a failed call the instance may be broken: start a fresh one, and
     /// say which bound was hit, if one was.
     fn recover<T>(&mut self, r: wasmtime::Result<T>) -> anyhow::Result<Result<T, PublishError>> {
@@ -294,12 +305,10 @@ impl Publisher {
         input: &str,
         idempotency: IdempotencyScheme,
     ) -> anyhow::Result<Result<Request, PublishError>> {
-        self.arm();
-        let r = self
-            .instance
-            .spec_kitty_tracker_publish()
-            .call_build_snapshot_payload_json(&mut self.store, input, scheme(idempotency));
-        Ok(self.recover(r)?.and_then(request))
+        let r = self.call(|guest, store| {
+            guest.call_build_snapshot_payload_json(store, input, scheme(idempotency))
+        })?;
+        Ok(r.and_then(request))
     }
 
     /// `build-snapshot-payload` with typed records.
@@ -308,12 +317,10 @@ impl Publisher {
         input: &SnapshotInput,
         idempotency: IdempotencyScheme,
     ) -> anyhow::Result<Result<Request, PublishError>> {
-        self.arm();
-        let r = self
-            .instance
-            .spec_kitty_tracker_publish()
-            .call_build_snapshot_payload(&mut self.store, input, scheme(idempotency));
-        Ok(self.recover(r)?.and_then(request))
+        let r = self.call(|guest, store| {
+            guest.call_build_snapshot_payload(store, input, scheme(idempotency))
+        })?;
+        Ok(r.and_then(request))
     }
 
     /// `resolve-resource-routing`: (type, id) or none.
@@ -322,23 +329,17 @@ impl Publisher {
         provider: &str,
         credentials: &[(String, String)],
     ) -> anyhow::Result<Option<Routing>> {
-        self.arm();
-        let r = self
-            .instance
-            .spec_kitty_tracker_publish()
-            .call_resolve_resource_routing(&mut self.store, provider, credentials);
-        let routing = self.recover(r)?.map_err(|e| anyhow!("{e}"))?;
+        let r = self.call(|guest, store| {
+            guest.call_resolve_resource_routing(store, provider, credentials)
+        })?;
+        let routing = r.map_err(|e| anyhow!("{e}"))?;
         Ok(routing.map(|r| (r.resource_type, r.resource_id)))
     }
 
     /// `normalize-provider`.
     pub fn normalize_provider(&mut self, provider: &str) -> anyhow::Result<String> {
-        self.arm();
-        let r = self
-            .instance
-            .spec_kitty_tracker_publish()
-            .call_normalize_provider(&mut self.store, provider);
-        self.recover(r)?.map_err(|e| anyhow!("{e}"))
+        let r = self.call(|guest, store| guest.call_normalize_provider(store, provider))?;
+        r.map_err(|e| anyhow!("{e}"))
     }
 }
 
