@@ -52,21 +52,23 @@ fn kind(k: ErrorKind) -> wit::ErrorKind {
     }
 }
 
+fn error(e: crate::PublishError) -> wit::PublishError {
+    wit::PublishError {
+        kind: kind(e.kind()),
+        message: e.message().to_owned(),
+    }
+}
+
 fn result(
     r: Result<crate::PublishRequest, crate::PublishError>,
 ) -> Result<wit::PublishRequest, wit::PublishError> {
-    match r {
-        Ok(r) => Ok(wit::PublishRequest {
-            endpoint: r.endpoint,
-            headers: r.headers,
-            body: r.body,
-            idempotency_key: r.idempotency_key,
-        }),
-        Err(e) => Err(wit::PublishError {
-            kind: kind(e.kind()),
-            message: e.message().to_owned(),
-        }),
-    }
+    r.map(|r| wit::PublishRequest {
+        endpoint: r.endpoint,
+        headers: r.headers,
+        body: r.body,
+        idempotency_key: r.idempotency_key,
+    })
+    .map_err(error)
 }
 
 fn input(i: wit::SnapshotInput) -> crate::SnapshotInput<'static> {
@@ -155,5 +157,37 @@ impl wit::Guest for Component {
             &input_,
             &options(options_),
         ))
+    }
+
+    fn stored_timestamp(value: Option<String>) -> Option<String> {
+        crate::stored_timestamp(value.as_deref())
+    }
+
+    fn store_scope(
+        provider: String,
+        workspace: String,
+        credentials: Vec<(String, String)>,
+    ) -> wit::TrackerScope {
+        let s = crate::tracker_scope(&provider, &workspace, &credentials);
+        wit::TrackerScope {
+            identity: s.identity,
+            scope: s.scope,
+        }
+    }
+
+    fn build_snapshot_payload_from_store(
+        input_: wit::SnapshotInput,
+        issue_rows: Vec<wit::StoredIssueRow>,
+        options_: wit::PublishOptions,
+    ) -> Result<wit::PublishRequest, wit::PublishError> {
+        let rows: Vec<crate::StoredIssueRow<'static>> = issue_rows
+            .into_iter()
+            .map(|r| crate::StoredIssueRow {
+                identity: text(r.identity),
+                payload: text(r.payload),
+            })
+            .collect();
+        let snapshot = crate::snapshot_from_store(input(input_), &rows).map_err(error)?;
+        result(crate::build_snapshot_payload(&snapshot, &options(options_)))
     }
 }

@@ -20,6 +20,10 @@ pub const MAX_STRING_BYTES: usize = 4 << 20;
 pub const MAX_MAP_ENTRIES: usize = 10_000;
 /// Most items in one `assignees` or `labels` list.
 pub const MAX_LIST_ITEMS: usize = 10_000;
+/// Deepest nesting of arrays and objects in a stored issue row (Python's
+/// own parser gives up near 1,000; the input form's depth is fixed by its
+/// schema).
+pub const MAX_NESTING_DEPTH: usize = 512;
 
 /// Where a checked value sits, rendered only when a limit is exceeded.
 #[derive(Clone, Copy)]
