@@ -3,7 +3,8 @@
 One engine, one compiled component, one store and one instance per process,
 created on first use and reused; a lock serialises calls, because a wasmtime
 store is not thread-safe. Parameters are lowered with wasmtime-py's own
-converters. Results are lifted here, straight from the C API values: the
+converters, except lists of string pairs (the credentials), built directly.
+Results are lifted here, straight from the C API values: the
 generic converters lift a `list<u8>` one element at a time in Python (about
 0.5 s for a 650 kB body), while a strided view over the value array takes a
 few milliseconds. The layout read is that of wasmtime-py 50.0.1, which
@@ -21,7 +22,7 @@ from typing import Any, Callable
 
 import wasmtime
 from wasmtime import _ffi as ffi
-from wasmtime.component import Component, Linker
+from wasmtime.component import Component, Linker, ListType, String, TupleType
 
 #: The exported interface of world `tracker-publish`.
 INTERFACE = "spec-kitty:tracker/publish@0.1.0"
@@ -139,12 +140,46 @@ def _string_result(v: Any) -> str:
 # ---------------------------------------------------------------------------
 
 
+def _lower_string_pairs(_store: Any, val: Any, ptr: Any) -> None:
+    """A `list<tuple<string, string>>`, built directly (the generic path asks the C API for the element types on every element)."""
+    # Encode everything first, so that a bad value raises before anything is allocated.
+    encoded = []
+    for pair in val:
+        k, v = pair
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise TypeError("expected a list of (str, str) pairs")
+        encoded.append((k.encode("utf-8"), v.encode("utf-8")))
+    raw = ffi.wasmtime_component_vallist_t()
+    ffi.wasmtime_component_vallist_new_uninit(raw, len(encoded))
+    for i, (k, v) in enumerate(encoded):
+        t = ffi.wasmtime_component_valtuple_t()
+        ffi.wasmtime_component_valtuple_new_uninit(t, 2)
+        t.data[0].kind = _K_STRING
+        t.data[0].of.string = ffi.bytes_to_capi(k)
+        t.data[1].kind = _K_STRING
+        t.data[1].of.string = ffi.bytes_to_capi(v)
+        raw.data[i].kind = _K_TUPLE
+        raw.data[i].of.tuple = t
+    ptr.contents.kind = _K_LIST
+    ptr.contents.of.list = raw
+
+
+def _lowering(ty: Any) -> Callable[[Any, Any, Any], None]:
+    if (
+        isinstance(ty, ListType)
+        and isinstance(ty.element, TupleType)
+        and [type(e) for e in ty.element.elements] == [String, String]
+    ):
+        return _lower_string_pairs
+    return ty.convert_to_c
+
+
 class _Export:
     """One exported function, its parameter types looked up once."""
 
     def __init__(self, store: wasmtime.Store, func: Any, lift: Callable[[Any], Any]) -> None:
         self.func = func
-        self.params = [ty for _name, ty in func.type(store).params]
+        self.params = [_lowering(ty) for _name, ty in func.type(store).params]
         self.lift = lift
 
     def call(self, store: wasmtime.Store, *args: Any) -> Any:
@@ -153,8 +188,8 @@ class _Export:
         n = 0
         result = ffi.wasmtime_component_val_t()
         try:
-            for ty, val in zip(self.params, args):
-                ty.convert_to_c(store, val, pointer(params[n]))
+            for lower, val in zip(self.params, args):
+                lower(store, val, pointer(params[n]))
                 n += 1
             err = ffi.wasmtime_component_func_call(byref(self.func._func), store._context(), params, n, byref(result), 1)
             if err:
