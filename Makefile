@@ -13,7 +13,7 @@ GUEST_TARGET := wasm32-unknown-unknown
 GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 CWASM := target/tracker_publish.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean node test-node
+.PHONY: help setup build demo test lint test-rust clean node test-node python test-python
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,7 +47,7 @@ lint: setup ## rustfmt and clippy (warnings are errors), native and guest.
 	$(CARGO) clippy --quiet --workspace --all-targets --release -- -D warnings
 	$(CARGO) clippy --quiet -p tracker-publish --profile guest --target $(GUEST_TARGET) --features component -- -D warnings
 
-test: build lint test-node fuzz-smoke ## Run every test in every host.
+test: build lint test-node test-python fuzz-smoke ## Run every test in every host.
 	$(CARGO) test -p tracker-publish
 	$(CARGO) test --release -p tracker-publish-host
 
@@ -63,6 +63,28 @@ node: build $(NODE_DIR)/node_modules/.package-lock.json ## Build dist/node, the 
 
 test-node: node ## Run the Node package's tests (node --test).
 	cd $(NODE_DIR) && node --test test/*.test.mjs
+
+PY_DIR  := host-examples/python
+PY_VENV := $(PY_DIR)/.venv
+PY      := $(PY_VENV)/bin/python
+PY_WASM := $(PY_DIR)/src/tracker_publish/tracker_publish.wasm
+
+# The venv is created only when missing; pip runs only when the pins or the
+# package metadata changed since the last install (the stamp lives in the venv).
+$(PY_VENV)/.installed: $(PY_DIR)/requirements.txt $(PY_DIR)/pyproject.toml
+	@[ -x $(PY) ] || { echo "python: creating $(PY_VENV)"; python3 -m venv $(PY_VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(PY_DIR)/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e $(PY_DIR)
+	@touch $@
+
+# The package ships the component (a built wheel carries it).
+$(PY_WASM): dist/tracker_publish.wasm
+	cp $< $@
+
+python: build $(PY_VENV)/.installed $(PY_WASM) ## The Python package tracker_publish (wasmtime-py) in host-examples/python/.venv.
+
+test-python: python ## Run the Python package's tests (pytest).
+	cd $(PY_DIR) && .venv/bin/python -m pytest -q
 
 clean: ## Remove build output.
 	rm -rf dist target
