@@ -13,7 +13,7 @@ GUEST_TARGET := wasm32-unknown-unknown
 GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 CWASM := target/tracker_publish.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean node test-node python test-python
+.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,9 +47,21 @@ lint: setup ## rustfmt and clippy (warnings are errors), native and guest.
 	$(CARGO) clippy --quiet --workspace --all-targets --release -- -D warnings
 	$(CARGO) clippy --quiet -p tracker-publish --profile guest --target $(GUEST_TARGET) --features component -- -D warnings
 
-test: build lint test-node test-python fuzz-smoke ## Run every test in every host.
-	$(CARGO) test -p tracker-publish
-	$(CARGO) test --release -p tracker-publish-host
+test: build lint cli-venv test-node test-python fuzz-smoke ## Run every test in every host.
+	TRACKER_PUBLISH_CLI_PYTHON=$(abspath $(CLI_PYTHON)) $(CARGO) test -p tracker-publish
+	TRACKER_PUBLISH_CLI_PYTHON=$(abspath $(CLI_PYTHON)) $(CARGO) test --release -p tracker-publish-host
+
+# The released CLI (spec-kitty-cli 2.1.3 from PyPI, every dependency pinned in
+# tests/interop/requirements.txt): the reference the stored-row and
+# interoperability tests run side by side with ours.
+CLI_VENV   := target/cli-venv
+CLI_PYTHON := $(CLI_VENV)/bin/python
+$(CLI_VENV)/.installed: tests/interop/requirements.txt
+	@[ -x $(CLI_PYTHON) ] || python3 -m venv $(CLI_VENV)
+	$(CLI_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+	@touch $@
+
+cli-venv: $(CLI_VENV)/.installed ## Install the released spec-kitty-cli 2.1.3 into target/cli-venv (interoperability tests).
 
 NODE_DIR := host-examples/node
 

@@ -15,6 +15,8 @@ use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
 
 use tracker_publish::{ErrorKind, IdempotencyScheme, PublishError};
 
+pub mod project;
+
 /// Bindings generated from `wit/` (documented there).
 #[allow(missing_docs)]
 mod bindings {
@@ -197,7 +199,9 @@ fn request(r: Result<wit::PublishRequest, wit::PublishError>) -> Result<Request,
 }
 
 /// The typed WIT records, re-exported for hosts that build them.
-pub use wit::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, SnapshotInput};
+pub use wit::{
+    Checkpoint, IssueRef, IssueSnapshot, MappingRow, SnapshotInput, StoredIssueRow, TrackerScope,
+};
 
 impl Publisher {
     /// Loads the embedded component and instantiates it, with default [`Limits`].
@@ -334,6 +338,32 @@ impl Publisher {
         })?;
         let routing = r.map_err(|e| anyhow!("{e}"))?;
         Ok(routing.map(|r| (r.resource_type, r.resource_id)))
+    }
+
+    /// `build-snapshot-payload-from-store`: `input` with `issues` empty and the
+    /// checkpoint's `updated_since` as stored; the issues from `rows`.
+    pub fn build_from_store(
+        &mut self,
+        input: &SnapshotInput,
+        rows: &[StoredIssueRow],
+        idempotency: IdempotencyScheme,
+    ) -> anyhow::Result<Result<Request, PublishError>> {
+        let r = self.call(|guest, store| {
+            guest.call_build_snapshot_payload_from_store(store, input, rows, scheme(idempotency))
+        })?;
+        Ok(r.and_then(request))
+    }
+
+    /// `store-scope`: where the project's tracker store lives.
+    pub fn store_scope(
+        &mut self,
+        provider: &str,
+        workspace: &str,
+        credentials: &[(String, String)],
+    ) -> anyhow::Result<TrackerScope> {
+        let r = self
+            .call(|guest, store| guest.call_store_scope(store, provider, workspace, credentials))?;
+        r.map_err(|e| anyhow!("{e}"))
     }
 
     /// `normalize-provider`.

@@ -4,15 +4,17 @@
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tracker_publish::{ErrorKind, IdempotencyScheme, PublishError};
 use tracker_publish_host::{Publisher, error_json, request_json};
 
 mod bench;
+mod publish;
 
 /// Exit code for a refusal or bad usage.
-const EXIT_REFUSED: u8 = 2;
+pub(crate) const EXIT_REFUSED: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -24,7 +26,8 @@ const EXIT_REFUSED: u8 = 2;
         no I/O, no clock), so the endpoint, header order, body bytes and idempotency \
         key equal those of spec-kitty-cli 2.1.3 for every input it publishes correctly, \
         and inputs it would mishandle are refused with a clear error.\n\n\
-        Exit codes: 0 success, 2 refused input or bad usage."
+        Exit codes: 0 success, 1 the server refused or every attempt failed (publish), \
+        2 refused input or configuration, or bad usage."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -76,6 +79,86 @@ enum Command {
         #[arg(long, value_enum, default_value = "v1")]
         idempotency: Scheme,
     },
+    /// Publish a spec-kitty project's tracker snapshot: a drop-in for
+    /// `spec-kitty tracker sync publish`.
+    ///
+    /// Reads .kittify/config.yaml, the credentials TOML and the tracker's SQLite
+    /// store read-only (publish-contract.md, project-state.md), computes the
+    /// request in the component, and POSTs its exact bytes. A connection error,
+    /// a timeout, 408, 425, 429 or 5xx is retried with exponential backoff and
+    /// jitter (Retry-After honoured), every attempt with the same body and the
+    /// same Idempotency-Key; other answers are final. Progress goes to standard
+    /// error.
+    ///
+    /// Exit codes: 0 the server accepted (2xx); 1 the server refused or every
+    /// attempt failed; 2 bad input or configuration.
+    Publish {
+        /// The project directory (default: the nearest directory at or above the
+        /// current one that holds .kittify/, or SPECIFY_REPO_ROOT).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// The SaaS base URL.
+        #[arg(
+            long,
+            env = "SAAS_API_URL",
+            default_value = "",
+            hide_default_value = true,
+            hide_env_values = true
+        )]
+        server_url: String,
+        /// The bearer token (else the provider's access_token or token credential).
+        #[arg(long, env = "SAAS_AUTH_TOKEN", hide_env_values = true)]
+        auth_token: Option<String>,
+        /// Seconds to wait for each attempt (1 to 120).
+        #[arg(long, default_value_t = 10.0, value_parser = timeout_seconds)]
+        timeout_seconds: f64,
+        /// Print the result as one JSON object (the CLI's, plus "attempts").
+        #[arg(long)]
+        json: bool,
+        /// The credentials file.
+        #[arg(
+            long,
+            value_name = "PATH",
+            help = "The credentials file [default: $HOME/.spec-kitty/credentials]"
+        )]
+        credentials: Option<PathBuf>,
+        /// The tracker store [default: $HOME/.spec-kitty/trackers/<scope>.db].
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
+        /// Retries after the first attempt.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
+        retries: u32,
+        /// The first backoff delay in milliseconds (doubles per retry).
+        #[arg(long, default_value_t = 500, hide = true)]
+        retry_base_ms: u64,
+        /// How the Idempotency-Key is derived.
+        #[arg(long, value_enum, default_value = "v1")]
+        idempotency: Scheme,
+        /// Publish an empty snapshot when the store is missing (else refused: an
+        /// empty snapshot tells the receiver the project has no issues).
+        #[arg(long)]
+        allow_empty: bool,
+        /// Print the request as `preview` does and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: show the Authorization value instead of "Bearer ***".
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// Write a sample spec-kitty project (config, credentials, SQLite store with
+    /// three Jira issues, mappings and a checkpoint), for demos and tests.
+    #[command(hide = true)]
+    SampleProject {
+        /// The project directory to create.
+        #[arg(long, value_name = "DIR")]
+        project: PathBuf,
+        /// The directory to use as $HOME (credentials and store go below it).
+        #[arg(long, value_name = "DIR")]
+        home: PathBuf,
+        /// The SaaS token to store as the provider's access_token.
+        #[arg(long, default_value = "demo-token-123")]
+        token: String,
+    },
     /// Measure the component on one snapshot input: routing per call, both payload
     /// entry points, the same JSON work in native Rust, instantiation.
     ///
@@ -104,6 +187,50 @@ fn main() -> ExitCode {
             show_secrets,
             idempotency,
         } => preview(input, jsonl, show_secrets, idempotency.into()),
+        Command::Publish {
+            project,
+            server_url,
+            auth_token,
+            timeout_seconds,
+            json,
+            credentials,
+            store,
+            retries,
+            retry_base_ms,
+            idempotency,
+            allow_empty,
+            dry_run,
+            show_secrets,
+        } => publish::run(publish::Options {
+            server_url,
+            auth_token,
+            timeout: Duration::from_secs_f64(timeout_seconds),
+            json,
+            retries,
+            retry_base: Duration::from_millis(retry_base_ms),
+            scheme: idempotency.into(),
+            dry_run,
+            show_secrets,
+            at: tracker_publish_host::project::Locations {
+                project,
+                credentials,
+                store,
+                allow_empty,
+            },
+        }),
+        Command::SampleProject {
+            project,
+            home,
+            token,
+        } => match Publisher::new().and_then(|mut p| {
+            tracker_publish_host::project::sample::write_sample(&mut p, &project, &home, &token)
+        }) {
+            Ok(db) => {
+                println!("{}", db.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
         Command::Bench {
             input, iterations, ..
         } => {
@@ -133,15 +260,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--timeout-seconds`: 1 to 120, as the CLI accepts.
+fn timeout_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (1.0..=120.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not in 1 to 120"))
+    }
+}
+
 /// A refusal: the error object on standard output, one line on standard error.
 fn refuse(e: &PublishError) -> ExitCode {
-    println!("{}", error_json(e));
+    refuse_with(e, true)
+}
+
+/// A refusal; the error object on standard output only when `machine`.
+pub(crate) fn refuse_with(e: &PublishError, machine: bool) -> ExitCode {
+    if machine {
+        println!("{}", error_json(e));
+    }
     eprintln!("tracker-publish: refused ({}): {}", e.kind(), e.message());
     ExitCode::from(EXIT_REFUSED)
 }
 
 /// A failure of the tool itself (not of the input): message and exit 1.
-fn fail(e: anyhow::Error) -> ExitCode {
+pub(crate) fn fail(e: anyhow::Error) -> ExitCode {
     eprintln!("tracker-publish: {e:#}");
     ExitCode::FAILURE
 }
