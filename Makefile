@@ -123,5 +123,5 @@ $(WEB_DIR)/node_modules/.package-lock.json: $(WEB_DIR)/package-lock.json $(WEB_D
 test-web: web-build chromium $(WEB_DIR)/node_modules/.package-lock.json ## Browser tests: vectors through wasm-bindgen in headless Chromium, then the page end to end.
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(CARGO_BIN)/wasm-bindgen-test-runner" \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(WEB_DIR)/webdriver.json \
-	  $(CARGO) test --quiet -p tracker-publish --target $(GUEST_TARGET) --features web --test web -- --nocapture
+	  $(CARGO) test -p tracker-publish --target $(GUEST_TARGET) --features web --test web -- --nocapture
 	cd $(WEB_DIR) && node --test test/*.test.mjs
