@@ -30,8 +30,14 @@ const TYPES = {
 export function serve(dir, port = 0) {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = resolve(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    let file;
+    try {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      file = resolve(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     if (file !== root && !file.startsWith(root + sep)) {
       res.writeHead(403).end();
       return;
