@@ -34,6 +34,39 @@ extern "C" {
     fn is_well_formed(this: &Utf16) -> bool;
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** The request to send, exactly (WIT `publish-request`). */
+export interface PublishRequest {
+    /** The full URL to POST to. */
+    endpoint: string;
+    /** Header names and values, in wire order. */
+    headers: [string, string][];
+    /** The JSON body, exact bytes (UTF-8). */
+    body: Uint8Array;
+    /** The Idempotency-Key header value, also in `headers`. */
+    idempotencyKey: string;
+    /** The routing the body carries; null when the provider has none. */
+    routing: ResourceRouting | null;
+}
+
+/** Where the SaaS routes a snapshot (WIT `resource-routing`). */
+export interface ResourceRouting {
+    /** `jira_project` or `linear_team`. */
+    resourceType: string;
+    /** The credential value, stripped. */
+    resourceId: string;
+}
+
+/** A refusal, thrown as an Error named "PublishError" (WIT `publish-error`). */
+export interface PublishError extends Error {
+    name: "PublishError";
+    /** The kebab-case WIT `error-kind`, e.g. "invalid-server-url". */
+    kind: "not-configured" | "invalid-server-url" | "invalid-auth-token" | "invalid-input" | "too-large"
+        | "invalid-config" | "invalid-credentials" | "store-missing" | "invalid-store" | "invalid-store-row";
+}
+"#;
+
 fn set(target: &Object, key: &str, value: &JsValue) {
     // Setting a fresh own property of a plain object cannot fail.
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
@@ -96,10 +129,15 @@ fn routing_object(r: Option<crate::ResourceRouting>) -> JsValue {
 /// as `[name, value]` pairs in wire order, `body` a `Uint8Array` of the exact
 /// bytes, `routing` the resource routing the body carries (`null` when the
 /// provider has none). Throws a `PublishError` on refusal.
-#[wasm_bindgen(js_name = buildSnapshotPayloadJson)]
+#[wasm_bindgen(
+    js_name = buildSnapshotPayloadJson,
+    unchecked_return_type = "PublishRequest"
+)]
 pub fn build_snapshot_payload_json(
     input: &JsString,
-    idempotency: Option<String>,
+    #[wasm_bindgen(unchecked_optional_param_type = "\"v1\" | \"content\"")] idempotency: Option<
+        String,
+    >,
 ) -> Result<JsValue, JsValue> {
     let input = utf8(input, "input")?;
     let options = PublishOptions {
@@ -141,10 +179,13 @@ pub fn normalize_provider(provider: &JsString) -> Result<String, JsValue> {
 /// The routing of contract section 3 (WIT `resolve-resource-routing`) for an
 /// already normalised provider and a credentials object of strings:
 /// `{resourceType, resourceId}` or `null`.
-#[wasm_bindgen(js_name = resolveResourceRouting)]
+#[wasm_bindgen(
+    js_name = resolveResourceRouting,
+    unchecked_return_type = "ResourceRouting | null"
+)]
 pub fn resolve_resource_routing(
     provider: &JsString,
-    credentials: &Object,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] credentials: &Object,
 ) -> Result<JsValue, JsValue> {
     let provider = utf8(provider, "provider")?;
     let mut pairs = Vec::new();
