@@ -46,8 +46,9 @@ lint: setup ## rustfmt and clippy (warnings are errors), native and guest.
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --quiet --workspace --all-targets --release -- -D warnings
 	$(CARGO) clippy --quiet -p tracker-publish --profile guest --target $(GUEST_TARGET) --features component -- -D warnings
+	$(CARGO) clippy --quiet -p tracker-publish --profile web --target $(GUEST_TARGET) --features web --lib --test web -- -D warnings
 
-test: build lint cli-venv test-node test-python fuzz-smoke ## Run every test in every host.
+test: build lint cli-venv test-node test-python test-web fuzz-smoke ## Run every test in every host.
 	TRACKER_PUBLISH_CLI_PYTHON=$(abspath $(CLI_PYTHON)) $(CARGO) test -p tracker-publish
 	TRACKER_PUBLISH_CLI_PYTHON=$(abspath $(CLI_PYTHON)) $(CARGO) test --release -p tracker-publish-host
 
@@ -120,3 +121,41 @@ fuzz: fuzz-setup ## Fuzz each target for FUZZ_SECONDS (default 60) seconds.
 
 fuzz-smoke: fuzz-setup ## Fuzz each target briefly (FUZZ_SMOKE_SECONDS, default 20).
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+# The browser host: the core built with wasm-bindgen (feature `web`, its own
+# profile, so the component build's module is left alone) into dist/web/,
+# beside the static page from host-examples/web/.
+.PHONY: web web-build web-setup chromium test-web
+WASM_BINDGEN_VERSION := 0.2.130
+WASM_BINDGEN := $(CARGO_BIN)/wasm-bindgen
+WEB_DIR := host-examples/web
+WEB_MODULE := target/$(GUEST_TARGET)/web/tracker_publish.wasm
+WEB_PORT ?= 8765
+
+web-setup: setup
+	@"$(WASM_BINDGEN)" --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || { echo "setup: cargo install wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; $(CARGO) install --quiet --force wasm-bindgen-cli@$(WASM_BINDGEN_VERSION); }
+
+web-build: web-setup ## Build dist/web: the wasm-bindgen module and the preview page.
+	$(CARGO) build --quiet -p tracker-publish --profile web --target $(GUEST_TARGET) --features web
+	@mkdir -p dist/web
+	"$(WASM_BINDGEN)" --target web --remove-name-section --remove-producers-section --out-dir dist/web $(WEB_MODULE)
+	@cp $(WEB_DIR)/index.html $(WEB_DIR)/app.js $(WEB_DIR)/style.css dist/web/
+	@cp host-examples/sample/snapshot.json dist/web/sample.json
+	@echo "built dist/web (tracker_publish_bg.wasm $$(stat -c %s dist/web/tracker_publish_bg.wasm) bytes)"
+
+web: web-build ## Serve the preview page on 127.0.0.1 (WEB_PORT, default 8765).
+	node $(WEB_DIR)/serve.mjs dist/web $(WEB_PORT)
+
+# Debian's Chromium and its WebDriver, for the browser tests; skipped when present.
+chromium:
+	@[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || { echo "setup: apt-get install chromium chromium-driver"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+$(WEB_DIR)/node_modules/.package-lock.json: $(WEB_DIR)/package-lock.json $(WEB_DIR)/package.json
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+test-web: web-build chromium $(WEB_DIR)/node_modules/.package-lock.json ## Browser tests: vectors through wasm-bindgen in headless Chromium, then the page end to end.
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(CARGO_BIN)/wasm-bindgen-test-runner" \
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(WEB_DIR)/webdriver.json \
+	  $(CARGO) test -p tracker-publish --target $(GUEST_TARGET) --features web --test web -- --nocapture
+	cd $(WEB_DIR) && node --test test/*.test.mjs

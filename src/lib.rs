@@ -37,6 +37,10 @@ pub mod stored;
 #[allow(unsafe_code, missing_docs)]
 mod component;
 
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+#[allow(unsafe_code)]
+pub mod web;
+
 pub use error::{ErrorKind, PublishError};
 pub use idempotency::IdempotencyScheme;
 pub use input::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, SnapshotInput, Text};
