@@ -10,7 +10,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use common::{Capture, Fixture, Received, derived_store_path};
+use common::{Answer, Capture, Fixture, Received, derived_store_path};
 
 fn spec_kitty() -> PathBuf {
     let python = std::env::var_os("TRACKER_PUBLISH_CLI_PYTHON")
@@ -73,7 +73,7 @@ fn same_request(a: &Received, b: &Received) {
 /// Both publish; the requests must be identical.
 fn both_publish(f: Fixture) {
     write(&f);
-    let server = Capture::start(vec![(201, vec![], r#"{"accepted":true}"#.into())]);
+    let server = Capture::start(vec![Answer::json(201, r#"{"accepted":true}"#)]);
     let ours = f.ours(&["publish", "--json", "--server-url", &server.url]);
     assert!(
         ours.status.success(),
@@ -101,7 +101,7 @@ fn both_publish(f: Fixture) {
 /// We refuse with `kind` and send nothing; the CLI shows what it would do.
 fn we_refuse(f: Fixture, kind: &str) -> (Output, Vec<Received>) {
     write(&f);
-    let server = Capture::start(vec![(201, vec![], "{}".into())]);
+    let server = Capture::start(vec![Answer::json(201, "{}")]);
     let ours = f.ours(&["publish", "--json", "--server-url", &server.url]);
     assert_eq!(
         ours.status.code(),

@@ -82,14 +82,19 @@ impl Fixture {
         self.dir.path().join("home")
     }
 
-    /// Writes the files; the store goes where `store_path` says.
-    pub fn write(&self, store_path: &Path) {
+    /// Writes the config and the credentials.
+    pub fn write_files(&self) {
         std::fs::create_dir_all(self.project().join(".kittify")).unwrap();
         std::fs::write(self.project().join(".kittify/config.yaml"), &self.config).unwrap();
         std::fs::create_dir_all(self.home().join(".spec-kitty/trackers")).unwrap();
         if let Some(c) = &self.credentials {
             std::fs::write(self.home().join(".spec-kitty/credentials"), c).unwrap();
         }
+    }
+
+    /// Writes the files; the store goes where `store_path` says.
+    pub fn write(&self, store_path: &Path) {
+        self.write_files();
         if !self.store {
             return;
         }
@@ -150,9 +155,47 @@ impl Received {
     }
 }
 
-/// What the capture server answers: (status, extra headers, body), one per
-/// request in turn; the last one repeats.
-pub type Script = Vec<(u16, Vec<(String, String)>, String)>;
+/// One answer of the capture server.
+#[derive(Clone, Debug, Default)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// Wait this long before answering.
+    pub delay_ms: u64,
+    /// Close the connection without answering.
+    pub drop: bool,
+}
+
+impl Answer {
+    pub fn json(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            body: body.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Answer {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn delay(mut self, ms: u64) -> Answer {
+        self.delay_ms = ms;
+        self
+    }
+
+    pub fn dropped() -> Answer {
+        Answer {
+            drop: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// The answers, one per request in turn; the last one repeats.
+pub type Script = Vec<Answer>;
 
 /// A loopback HTTP/1.1 server that records every request.
 pub struct Capture {
@@ -172,9 +215,11 @@ impl Capture {
                 let Ok(stream) = stream else { continue };
                 let answer = script[n.min(script.len() - 1)].clone();
                 n += 1;
-                if let Some(r) = serve_one(stream, &answer) {
-                    store.lock().unwrap().push(r);
-                }
+                let store = store.clone();
+                // A thread per connection, so a slow answer does not hold the next.
+                std::thread::spawn(move || {
+                    let _ = serve_one(stream, &answer, &store);
+                });
             }
         });
         Capture { url, got }
@@ -185,7 +230,7 @@ impl Capture {
     }
 }
 
-fn serve_one(stream: TcpStream, answer: &(u16, Vec<(String, String)>, String)) -> Option<Received> {
+fn serve_one(stream: TcpStream, answer: &Answer, store: &Arc<Mutex<Vec<Received>>>) -> Option<()> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -210,7 +255,17 @@ fn serve_one(stream: TcpStream, answer: &(u16, Vec<(String, String)>, String)) -
         .unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
-    let (status, extra, text) = answer;
+    store.lock().unwrap().push(Received {
+        method,
+        path,
+        headers,
+        body,
+    });
+    if answer.drop {
+        return Some(());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(answer.delay_ms));
+    let (status, extra, text) = (answer.status, &answer.headers, &answer.body);
     let mut out = format!(
         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
         text.len()
@@ -222,23 +277,13 @@ fn serve_one(stream: TcpStream, answer: &(u16, Vec<(String, String)>, String)) -
     out.push_str(text);
     let mut stream = stream;
     let _ = stream.write_all(out.as_bytes());
-    Some(Received {
-        method,
-        path,
-        headers,
-        body,
-    })
+    Some(())
 }
 
 /// The store path our component derives for a fixture (from `--dry-run`
 /// failing on a missing store, whose message names it).
 pub fn derived_store_path(f: &Fixture) -> PathBuf {
-    std::fs::create_dir_all(f.project().join(".kittify")).unwrap();
-    std::fs::write(f.project().join(".kittify/config.yaml"), &f.config).unwrap();
-    std::fs::create_dir_all(f.home().join(".spec-kitty/trackers")).unwrap();
-    if let Some(c) = &f.credentials {
-        std::fs::write(f.home().join(".spec-kitty/credentials"), c).unwrap();
-    }
+    f.write_files();
     let out = f.ours(&["publish", "--dry-run", "--server-url", "http://127.0.0.1:9"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let msg = v["error"]["message"]
