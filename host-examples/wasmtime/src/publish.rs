@@ -10,7 +10,7 @@ use tracker_publish::{ErrorKind, IdempotencyScheme, PublishError};
 use tracker_publish_host::project::{Locations, read_project};
 use tracker_publish_host::{Publisher, Request, request_json};
 
-use crate::{EXIT_REFUSED, fail, refuse_with};
+use crate::{fail, refuse_with};
 
 /// Everything `publish` was asked for.
 pub struct Options {
@@ -152,8 +152,13 @@ fn send(r: &Request, o: &Options) -> ExitCode {
         .build();
     let agent: ureq::Agent = config.into();
     let total = o.retries + 1;
-    let mut last_problem = String::new();
-    for n in 1..=total {
+    // After a timeout or a dropped connection our own earlier attempt may
+    // still be running on the server: its 409 ("this key is in flight")
+    // then means "wait", not "refused".
+    let mut maybe_in_flight = false;
+    let mut n = 0;
+    loop {
+        n += 1;
         eprintln!(
             "tracker-publish: attempt {n}/{total}: POST {} ({} bytes, Idempotency-Key {})",
             r.endpoint,
@@ -167,15 +172,21 @@ fn send(r: &Request, o: &Options) -> ExitCode {
                 body,
                 retry_after,
             } => {
-                if (200..300).contains(&status) || !retryable_status(status) || n == total {
+                let retry = retryable_status(status) || (status == 409 && maybe_in_flight);
+                if (200..300).contains(&status) || !retry || n == total {
                     return finish(r, o, n, Some((status, &content_type, &body)), None);
                 }
                 (
-                    format!("the server answered {status}"),
+                    if status == 409 {
+                        "the server is still processing our earlier attempt (409)".to_owned()
+                    } else {
+                        format!("the server answered {status}")
+                    },
                     retry_after.unwrap_or_else(|| backoff(o.retry_base, n)),
                 )
             }
             Attempt::NoAnswer(why) => {
+                maybe_in_flight = true;
                 if n == total {
                     return finish(r, o, n, None, Some(&why));
                 }
@@ -186,11 +197,8 @@ fn send(r: &Request, o: &Options) -> ExitCode {
             "tracker-publish: {problem}; retrying in {:.1} s with the same body and key",
             wait.as_secs_f64()
         );
-        last_problem = problem;
         std::thread::sleep(wait);
     }
-    let _ = last_problem;
-    ExitCode::from(EXIT_REFUSED)
 }
 
 /// Prints the result as the CLI does (plus `attempts`) and picks the exit code.
