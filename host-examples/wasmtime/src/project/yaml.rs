@@ -227,13 +227,13 @@ fn is_float(v: &str) -> bool {
             None => (m, None),
         }
     }
-    if let Some(rest) = v.strip_prefix('.') {
-        let (m, e) = split_exp(rest);
-        return !m.is_empty() && digits_(m) && e.is_none_or(|e| exp_ok(e, true));
-    }
     let (_, body) = unsign(v);
     if matches!(body, ".inf" | ".Inf" | ".INF") {
         return true;
+    }
+    if let Some(rest) = v.strip_prefix('.') {
+        let (m, e) = split_exp(rest);
+        return !m.is_empty() && digits_(m) && e.is_none_or(|e| exp_ok(e, true));
     }
     let (m, e) = split_exp(body);
     let first_digit = m.as_bytes().first().is_some_and(|b| b.is_ascii_digit());
