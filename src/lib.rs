@@ -31,6 +31,7 @@ pub mod normalize;
 mod payload;
 pub mod request;
 pub mod routing;
+pub mod verify;
 
 #[cfg(all(feature = "component", target_arch = "wasm32"))]
 #[allow(unsafe_code, missing_docs)]
@@ -44,3 +45,4 @@ pub use request::{
     PublishOptions, PublishRequest, build_snapshot_payload, build_snapshot_payload_json,
 };
 pub use routing::{ResourceRouting, resolve_resource_routing};
+pub use verify::{SnapshotReceipt, verify_snapshot};

@@ -3,4 +3,4 @@
 mod read;
 pub mod write;
 
-pub use read::read_snapshot_input;
+pub use read::{read_snapshot_input, read_snapshot_payload};
