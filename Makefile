@@ -72,9 +72,9 @@ clean: ## Remove build output.
 # it take the nightly-only sanitizer flags cargo fuzz passes.
 .PHONY: fuzz fuzz-smoke fuzz-setup
 CARGO_FUZZ_VERSION := 0.13.1
-FUZZ_TARGETS := payload_json routing
+FUZZ_TARGETS := payload_json routing verify
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_SECONDS ?= 15
 CARGO_FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
 
 fuzz-setup:
