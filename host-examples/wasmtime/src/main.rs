@@ -81,7 +81,8 @@ enum Command {
     /// entry points, the same JSON work in native Rust, instantiation.
     ///
     /// Prints one JSON object: routing_ns, payload_json_ms, payload_typed_ms,
-    /// payload_native_ms (medians, with _min_ms/_max_ms), instantiate_us
+    /// payload_native_ms (medians, with _min_ms/_max_ms), verify_ms and
+    /// verify_native_ms (verify-snapshot of the built body), instantiate_us
     /// (pooling allocator, pre-instantiated), component_bytes, body_bytes.
     Bench {
         /// The snapshot input (JSON form), e.g. from bench/gen_snapshot.py.
