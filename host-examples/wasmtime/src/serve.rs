@@ -307,8 +307,9 @@ fn write_response(stream: &mut TcpStream, r: &Response) -> io::Result<()> {
     stream.flush()
 }
 
-/// Reads one request; `Err` is the response that refuses it.
-fn read_request(stream: &mut TcpStream) -> Result<Request, Response> {
+/// Reads one request; `Err` is the response that refuses it. `line` gets
+/// the method and path as soon as they are known, for the log.
+fn read_request(stream: &mut TcpStream, line: &mut String) -> Result<Request, Response> {
     let io_error = |e: io::Error| {
         problem(
             400,
@@ -363,6 +364,7 @@ fn read_request(stream: &mut TcpStream) -> Result<Request, Response> {
             json!({}),
         ));
     };
+    *line = format!("{method} {}", target.split('?').next().unwrap_or(""));
     if !version.starts_with("HTTP/1.") {
         return Err(problem(
             400,
@@ -480,9 +482,14 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A short form of a key for log lines.
+/// A short form of a key for log lines; anything but visible ASCII is shown
+/// as `?`, so a hostile key cannot write control sequences into the log.
 fn short(key: &str) -> String {
-    let cut: String = key.chars().take(12).collect();
+    let cut: String = key
+        .chars()
+        .take(12)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect();
     if cut.len() < key.len() {
         format!("{cut}…")
     } else {
@@ -495,12 +502,10 @@ impl Server {
         let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
         let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
         let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        let (line, response) = match read_request(&mut stream) {
-            Ok(request) => {
-                let line = format!("{} {}", request.method, request.path);
-                (line, self.handle(n, &request))
-            }
-            Err(r) => ("(unreadable request)".to_owned(), Some(r)),
+        let mut line = "(unreadable request)".to_owned();
+        let response = match read_request(&mut stream, &mut line) {
+            Ok(request) => self.handle(n, &request),
+            Err(r) => Some(r),
         };
         match response {
             Some(r) => {
