@@ -556,3 +556,41 @@ fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
     let next = server.post(&request("jira happy path", IdempotencyScheme::Content));
     assert_eq!(next.json()["sequence"], 3);
 }
+
+/// Sends raw bytes on a fresh connection and reads the whole answer.
+fn raw(server: &Server, bytes: &[u8]) -> Reply {
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    s.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    Reply::parse(&out)
+}
+
+#[test]
+fn http_edges_are_problems_too() {
+    let data = temp_dir("http");
+    let server = Server::start(&data, &[]);
+    raw(&server, b"GET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n").problem(404);
+    let r = raw(
+        &server,
+        format!("DELETE {PATH} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+    );
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("GET, POST"));
+    let chunked = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nIdempotency-Key: k\r\n\r\n2\r\n{{}}\r\n0\r\n\r\n"
+    );
+    raw(&server, chunked.as_bytes()).problem(501);
+    raw(
+        &server,
+        format!("POST {PATH} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+    )
+    .problem(411);
+    // Refused from the header alone: the body is never read.
+    let huge = format!("POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n");
+    let p = raw(&server, huge.as_bytes()).problem(413);
+    assert_eq!(p["kind"], "too-large");
+    raw(&server, b"NONSENSE\r\n\r\n").problem(400);
+    assert_eq!(server.list(None)["accepted"], 0);
+}
