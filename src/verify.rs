@@ -264,14 +264,9 @@ fn check_values(p: &SnapshotPayload<'_>) -> Result<Option<ResourceRouting>> {
 
 /// The body, written again by the client's writer, must be the same bytes.
 fn check_canonical(canonical: &[u8], body: &[u8]) -> Result<()> {
-    if canonical == body {
+    let Some(at) = first_difference(canonical, body) else {
         return Ok(());
-    }
-    let at = canonical
-        .iter()
-        .zip(body)
-        .position(|(a, b)| a != b)
-        .unwrap_or(canonical.len().min(body.len()));
+    };
     Err(PublishError::invalid_input(
         "body",
         &msg(&[
@@ -281,4 +276,51 @@ fn check_canonical(canonical: &[u8], body: &[u8]) -> Result<()> {
             Num(at),
         ]),
     ))
+}
+
+/// Where `a` and `b` first differ (the shorter one's length when one is a
+/// prefix of the other), or `None` when they are equal. Eight bytes at a
+/// time: in the guest, `==` on slices is a byte-by-byte `memcmp`, which
+/// doubled the time of a verification.
+fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_ne_bytes(w)
+    };
+    let same_words = a
+        .chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .take_while(|(x, y)| word(x) == word(y))
+        .count();
+    let start = same_words * 8;
+    let tail = a
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .zip(b.get(start..).unwrap_or_default())
+        .position(|(x, y)| x != y);
+    match tail {
+        Some(i) => Some(start + i),
+        None if a.len() == b.len() => None,
+        None => Some(a.len().min(b.len())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+
+    #[test]
+    fn first_difference_at_every_offset() {
+        let a: Vec<u8> = (0..40u8).collect();
+        assert_eq!(first_difference(&a, &a), None);
+        for i in 0..a.len() {
+            let mut b = a.clone();
+            b[i] ^= 0x80;
+            assert_eq!(first_difference(&a, &b), Some(i), "at {i}");
+            assert_eq!(first_difference(&a, &a[..i]), Some(i), "prefix of {i}");
+            assert_eq!(first_difference(&a[..i], &a), Some(i), "prefix of {i}");
+        }
+    }
 }
