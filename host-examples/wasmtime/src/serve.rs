@@ -102,13 +102,23 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// first line of standard output, and serves until killed.
 pub fn run(opts: Options) -> anyhow::Result<()> {
     let dir = opts.data.join(SNAPSHOTS_DIR);
+    let created = !opts.data.exists();
     fs::create_dir_all(&dir).with_context(|| {
         format!(
             "--data {}: cannot create the directory",
             opts.data.display()
         )
     })?;
+    // New directories' entries must be durable before anything is
+    // acknowledged in them.
     sync_dir(&opts.data).with_context(|| format!("--data {}", opts.data.display()))?;
+    let parent = match opts.data.parent() {
+        Some(p) if p.as_os_str().is_empty() => Some(Path::new(".")),
+        p => p,
+    };
+    if let Some(parent) = parent.filter(|_| created) {
+        sync_dir(parent).with_context(|| format!("--data {}", opts.data.display()))?;
+    }
     let state = load(&dir)?;
     let publisher = Publisher::new()?;
     let listener = TcpListener::bind(opts.listen)
