@@ -101,7 +101,13 @@ pub fn verify_snapshot(body: &[u8], idempotency_key: &str) -> Result<SnapshotRec
             ]),
         )
     })?;
-    let payload = crate::json::read_snapshot_payload(text)?;
+    // The reader calls the root `input`; here it is the body.
+    let payload = crate::json::read_snapshot_payload(text).map_err(|e| {
+        match e.message().strip_prefix("input: ") {
+            Some(rest) => PublishError::new(e.kind(), msg(&[Str("body: "), Str(rest)])),
+            None => e,
+        }
+    })?;
     let routing = check_values(&payload)?;
     let (issues, mappings) = (payload.issues.len(), payload.mappings.len());
     let v1 = v1_key(&V1Fields {

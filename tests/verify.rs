@@ -337,7 +337,7 @@ fn refusals() -> Vec<Refusal> {
             edit: |b| format!("{b} x").into_bytes(),
             key: None,
             kind: InvalidInput,
-            starts: "input: malformed JSON",
+            starts: "body: malformed JSON",
         },
         Refusal {
             name: "truncated",
@@ -363,7 +363,7 @@ fn refusals() -> Vec<Refusal> {
             edit: |_| b"provider=jira".to_vec(),
             key: None,
             kind: InvalidInput,
-            starts: "input: expected an object (the snapshot payload)",
+            starts: "body: expected an object (the snapshot payload)",
         },
         Refusal {
             name: "string over the length limit",
