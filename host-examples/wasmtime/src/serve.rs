@@ -287,6 +287,11 @@ fn problem(status: u16, slug: &str, detail: impl Into<String>, extra: Value) -> 
     }
 }
 
+/// A 400 about the HTTP request itself.
+fn bad_request(detail: impl Into<String>) -> Response {
+    problem(400, "bad-request", detail, json!({}))
+}
+
 fn json_response(status: u16, body: &Value, note: String) -> Response {
     Response {
         status,
@@ -320,14 +325,7 @@ fn write_response(stream: &mut TcpStream, r: &Response) -> io::Result<()> {
 /// Reads one request; `Err` is the response that refuses it. `line` gets
 /// the method and path as soon as they are known, for the log.
 fn read_request(stream: &mut TcpStream, line: &mut String) -> Result<Request, Response> {
-    let io_error = |e: io::Error| {
-        problem(
-            400,
-            "bad-request",
-            format!("reading the request: {e}"),
-            json!({}),
-        )
-    };
+    let io_error = |e: io::Error| bad_request(format!("reading the request: {e}"));
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -344,62 +342,33 @@ fn read_request(stream: &mut TcpStream, line: &mut String) -> Result<Request, Re
         }
         let n = stream.read(&mut chunk).map_err(io_error)?;
         if n == 0 {
-            return Err(problem(
-                400,
-                "bad-request",
+            return Err(bad_request(
                 "the connection closed before the request head ended",
-                json!({}),
             ));
         }
         buf.extend_from_slice(&chunk[..n]);
     };
-    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| {
-        problem(
-            400,
-            "bad-request",
-            "the request head is not UTF-8",
-            json!({}),
-        )
-    })?;
+    let head = std::str::from_utf8(&buf[..head_end])
+        .map_err(|_| bad_request("the request head is not UTF-8"))?;
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or("");
     let mut parts = request_line.split(' ');
     let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(problem(
-            400,
-            "bad-request",
-            "malformed request line",
-            json!({}),
-        ));
+        return Err(bad_request("malformed request line"));
     };
     *line = format!("{method} {}", target.split('?').next().unwrap_or(""));
     if !version.starts_with("HTTP/1.") {
-        return Err(problem(
-            400,
-            "bad-request",
-            "only HTTP/1.x is spoken here",
-            json!({}),
-        ));
+        return Err(bad_request("only HTTP/1.x is spoken here"));
     }
     let mut headers = Vec::new();
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
-            return Err(problem(
-                400,
-                "bad-request",
-                "malformed header line",
-                json!({}),
-            ));
+            return Err(bad_request("malformed header line"));
         };
         if name.is_empty() || name.bytes().any(|b| b <= b' ' || b >= 0x7f) {
-            return Err(problem(
-                400,
-                "bad-request",
-                "malformed header name",
-                json!({}),
-            ));
+            return Err(bad_request("malformed header name"));
         }
         headers.push((
             name.to_ascii_lowercase(),
@@ -423,21 +392,11 @@ fn read_request(stream: &mut TcpStream, line: &mut String) -> Result<Request, Re
     let lengths: Vec<&str> = request.all("content-length").collect();
     let length = match lengths.as_slice() {
         [] => 0,
-        [one] => one.parse::<usize>().map_err(|_| {
-            problem(
-                400,
-                "bad-request",
-                "Content-Length is not a number",
-                json!({}),
-            )
-        })?,
+        [one] => one
+            .parse::<usize>()
+            .map_err(|_| bad_request("Content-Length is not a number"))?,
         _ => {
-            return Err(problem(
-                400,
-                "bad-request",
-                "more than one Content-Length",
-                json!({}),
-            ));
+            return Err(bad_request("more than one Content-Length"));
         }
     };
     if request.method == "POST" && lengths.is_empty() {
