@@ -538,8 +538,11 @@ fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
         first.json()
         // Dropped here: SIGKILL, no shutdown code runs.
     };
+    // What a write interrupted before its rename leaves behind: ignored.
+    std::fs::write(data.join("snapshots/.000000000003.json.tmp"), b"{\"seq").unwrap();
     let server = Server::start(&data, &[]);
     server.wait_for("2 accepted snapshot(s) loaded");
+    assert!(!data.join("snapshots/.000000000003.json.tmp").exists());
     let list = server.list(None);
     assert_eq!(list["accepted"], 2, "{list}");
     let replay = server.post(&r);
@@ -593,4 +596,20 @@ fn http_edges_are_problems_too() {
     assert_eq!(p["kind"], "too-large");
     raw(&server, b"NONSENSE\r\n\r\n").problem(400);
     assert_eq!(server.list(None)["accepted"], 0);
+}
+
+#[test]
+fn a_corrupt_data_directory_stops_the_start_naming_the_file() {
+    let data = temp_dir("corrupt");
+    std::fs::create_dir_all(data.join("snapshots")).unwrap();
+    std::fs::write(data.join("snapshots/000000000001.json"), b"not json").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "it must not say it listens");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("000000000001.json"), "{err}");
 }
