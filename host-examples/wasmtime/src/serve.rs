@@ -19,8 +19,8 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
@@ -99,7 +99,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Binds, loads the data directory, prints `listening on http://ADDR` as the
-/// first line of standard output, and serves until killed.
+/// first line of standard output, and serves until SIGTERM or SIGINT.
 pub fn run(opts: Options) -> anyhow::Result<()> {
     let dir = opts.data.join(SNAPSHOTS_DIR);
     let created = !opts.data.exists();
@@ -120,6 +120,8 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         sync_dir(parent).with_context(|| format!("--data {}", opts.data.display()))?;
     }
     let state = load(&dir)?;
+    // Before any thread starts, so that every thread inherits the mask.
+    let signals = stop_signals::block();
     let publisher = Publisher::new()?;
     let listener = TcpListener::bind(opts.listen)
         .with_context(|| format!("--listen {}: cannot listen", opts.listen))?;
@@ -145,12 +147,95 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         requests: AtomicU64::new(0),
         posts: AtomicU64::new(0),
     });
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        let server = server.clone();
-        std::thread::spawn(move || server.connection(stream));
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Some(signals) = signals {
+        let stop = stop.clone();
+        std::thread::spawn(move || stop_signals::watch(signals, &stop, addr));
     }
+    let active = Arc::new((Mutex::new(0usize), Condvar::new()));
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let (server, active) = (server.clone(), active.clone());
+        *lock(&active.0) += 1;
+        std::thread::spawn(move || {
+            server.connection(stream);
+            *lock(&active.0) -= 1;
+            active.1.notify_all();
+        });
+    }
+    // Stopping: requests in flight are finished and answered first.
+    let mut n = lock(&active.0);
+    while *n > 0 {
+        n = active.1.wait(n).unwrap_or_else(|e| e.into_inner());
+    }
+    eprintln!("serve: stopped");
     Ok(())
+}
+
+/// SIGTERM and SIGINT stop the server gracefully: no new connection is
+/// served, those in flight are answered, then `run` returns. A second signal
+/// exits at once (nothing acknowledged is lost either way).
+#[cfg(unix)]
+#[allow(unsafe_code)]
+mod stop_signals {
+    use std::net::{SocketAddr, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Blocks both signals in this thread (and the threads it starts), so
+    /// that only [`watch`] receives them.
+    pub fn block() -> Option<libc::sigset_t> {
+        // SAFETY: plain libc calls on a sigset_t we own; the set is
+        // initialised by sigemptyset before use.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::sigaddset(&mut set, libc::SIGINT);
+            (libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) == 0).then_some(set)
+        }
+    }
+
+    fn wait(set: &libc::sigset_t) -> i32 {
+        let mut sig = 0;
+        // SAFETY: `set` is initialised, `sig` is a valid out pointer.
+        unsafe { libc::sigwait(set, &mut sig) };
+        sig
+    }
+
+    /// Waits for a signal, sets `stop` and wakes the accept loop.
+    pub fn watch(set: libc::sigset_t, stop: &AtomicBool, addr: SocketAddr) {
+        let sig = wait(&set);
+        let name = if sig == libc::SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        eprintln!("serve: {name}: stopping once the requests in flight are answered");
+        stop.store(true, Ordering::SeqCst);
+        let mut wake = addr;
+        if wake.ip().is_unspecified() {
+            wake.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let _ = TcpStream::connect(wake);
+        wait(&set);
+        eprintln!("serve: second signal: exiting now");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(not(unix))]
+mod stop_signals {
+    use std::net::SocketAddr;
+    use std::sync::atomic::AtomicBool;
+
+    pub fn block() -> Option<()> {
+        None
+    }
+
+    pub fn watch(_: (), _: &AtomicBool, _: SocketAddr) {}
 }
 
 // ---- storage ----------------------------------------------------------------

@@ -613,3 +613,27 @@ fn a_corrupt_data_directory_stops_the_start_naming_the_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("000000000001.json"), "{err}");
 }
+
+#[test]
+fn sigterm_answers_the_requests_in_flight_then_exits_0() {
+    let data = temp_dir("sigterm");
+    let mut server = Server::start(&data, &["--delay-ms", "1500"]);
+    let r = sample();
+    std::thread::scope(|scope| {
+        let held = scope.spawn(|| server.post(&r));
+        server.wait_for("holding key=");
+        let kill = Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        server.wait_for("SIGTERM: stopping");
+        let reply = held.join().unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    });
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    server.wait_for("serve: stopped");
+    let again = Server::start(&data, &[]);
+    assert_eq!(again.list(None)["accepted"], 1);
+}
