@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora: for payload_json, the input of each conformance
 vector as one JSON file under fuzz/corpus/payload_json/; for routing, a few
-NUL-separated provider/credential inputs under fuzz/corpus/routing/.
+NUL-separated provider/credential inputs under fuzz/corpus/routing/; for
+verify, each vector's input and each expected body under fuzz/corpus/verify/.
 
     python3 fuzz/make_seeds.py [path/to/vectors.json]
 """
@@ -29,3 +30,16 @@ routing = [
 for i, seed in enumerate(routing):
     (out / f"seed-{i:02d}").write_bytes(seed)
 print(f"wrote {len(routing)} seeds to {out}")
+
+# The verify target: inputs (built, then verified) and expected bodies (verified).
+out = here / "corpus" / "verify"
+out.mkdir(parents=True, exist_ok=True)
+n = 0
+for v in json.loads(vectors.read_text(encoding="utf-8")):
+    text = v["input"] if isinstance(v["input"], str) else json.dumps(v["input"], ensure_ascii=False)
+    (out / f"seed-{n:02d}.json").write_text(text, encoding="utf-8")
+    n += 1
+    if "body" in v["expected"]:
+        (out / f"seed-{n:02d}.json").write_text(v["expected"]["body"], encoding="utf-8")
+        n += 1
+print(f"wrote {n} seeds to {out}")

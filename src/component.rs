@@ -190,4 +190,30 @@ impl wit::Guest for Component {
         let snapshot = crate::snapshot_from_store(input(input_), &rows).map_err(error)?;
         result(crate::build_snapshot_payload(&snapshot, &options(options_)))
     }
+
+    fn verify_snapshot(
+        body: Vec<u8>,
+        idempotency_key: String,
+    ) -> Result<wit::SnapshotReceipt, wit::PublishError> {
+        match crate::verify_snapshot(&body, &idempotency_key) {
+            Ok(r) => Ok(wit::SnapshotReceipt {
+                provider: r.provider,
+                workspace: r.workspace,
+                external_resource_type: r.external_resource_type,
+                external_resource_id: r.external_resource_id,
+                scheme: match r.scheme {
+                    IdempotencyScheme::V1 => wit::IdempotencyScheme::V1,
+                    IdempotencyScheme::Content => wit::IdempotencyScheme::Content,
+                },
+                // Both are at most 1,000,000 (limits.rs).
+                issues: u32::try_from(r.issues).unwrap_or(u32::MAX),
+                mappings: u32::try_from(r.mappings).unwrap_or(u32::MAX),
+                routing_key: r.routing_key,
+            }),
+            Err(e) => Err(wit::PublishError {
+                kind: kind(e.kind()),
+                message: e.message().to_owned(),
+            }),
+        }
+    }
 }

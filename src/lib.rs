@@ -32,6 +32,7 @@ mod payload;
 pub mod request;
 pub mod routing;
 pub mod stored;
+pub mod verify;
 
 #[cfg(all(feature = "component", target_arch = "wasm32"))]
 #[allow(unsafe_code, missing_docs)]
@@ -53,3 +54,4 @@ pub use stored::{
     StoredIssueRow, TrackerScope, issue_from_stored_row, snapshot_from_store, stored_timestamp,
     tracker_scope,
 };
+pub use verify::{SnapshotReceipt, verify_snapshot};

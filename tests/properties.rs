@@ -902,4 +902,27 @@ proptest! {
         let ry = run(&y, &v1())?.expect("a request");
         prop_assert_eq!(mx.routing == my.routing, rx.idempotency_key == ry.idempotency_key);
     }
+
+    /// The receiving side accepts whatever a client writes: every built body
+    /// verifies under its key, with that scheme, the model's routing key and
+    /// counts; the same body under a changed key is refused.
+    #[test]
+    fn the_receiver_accepts_what_a_client_writes(input in snapshot_input()) {
+        let Ok(m) = model(&input) else { return Ok(()); };
+        for (options, scheme) in [(v1(), IdempotencyScheme::V1), (content(), IdempotencyScheme::Content)] {
+            let r = run(&input, &options)?.expect("a request");
+            let receipt = tracker_publish::verify_snapshot(&r.body, &r.idempotency_key)
+                .map_err(|e| TestCaseError::fail(format!("refused: {e}")))?;
+            prop_assert_eq!(receipt.scheme, scheme);
+            let mut key = vec![m.provider.clone(), m.workspace.clone()];
+            if let Some((t, id)) = &m.routing {
+                key.push((*t).to_owned());
+                key.push(id.clone());
+            }
+            prop_assert_eq!(&receipt.routing_key, &key);
+            prop_assert_eq!((receipt.issues, receipt.mappings), (m.n_issues, m.n_mappings));
+            let other = format!("{}x", &r.idempotency_key[1..]);
+            prop_assert!(tracker_publish::verify_snapshot(&r.body, &other).is_err());
+        }
+    }
 }

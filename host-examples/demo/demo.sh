@@ -6,7 +6,7 @@
 # as a duplicate.
 set -euo pipefail
 
-bin=${1:-dist/tracker-publish}
+bin=$(realpath "${1:-dist/tracker-publish}")
 tmp=$(mktemp -d)
 server=
 cleanup() {

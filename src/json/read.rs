@@ -14,6 +14,7 @@ use crate::input::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, Snaps
 use crate::json::value::{Value, float_class};
 use crate::json::write::skip_clean_words;
 use crate::limits;
+use crate::verify::SnapshotPayload;
 
 type Result<T> = core::result::Result<T, PublishError>;
 
@@ -31,6 +32,7 @@ pub(crate) fn read_value(src: &str) -> Result<Value<'_>> {
         src,
         pos: 0,
         path: Vec::new(),
+        ordered: false,
     };
     let v = r.value(0)?;
     r.ws();
@@ -43,21 +45,13 @@ pub(crate) fn read_value(src: &str) -> Result<Value<'_>> {
 /// Reads the JSON form of a snapshot input.
 pub fn read_snapshot_input(src: &str) -> Result<SnapshotInput<'_>> {
     if src.len() > limits::MAX_INPUT_BYTES {
-        return Err(PublishError::new(
-            ErrorKind::TooLarge,
-            msg(&[
-                Str("input: "),
-                Num(src.len()),
-                Str(" bytes is over the limit of "),
-                Num(limits::MAX_INPUT_BYTES),
-                Str(" bytes (MAX_INPUT_BYTES)"),
-            ]),
-        ));
+        return Err(input_too_large(src.len()));
     }
     let mut r = Reader {
         src,
         pos: 0,
         path: Vec::with_capacity(8),
+        ordered: false,
     };
     let input = r.snapshot_input()?;
     r.ws();
@@ -65,6 +59,43 @@ pub fn read_snapshot_input(src: &str) -> Result<SnapshotInput<'_>> {
         return Err(r.syntax("unexpected characters after the input object"));
     }
     Ok(input)
+}
+
+/// Reads a snapshot payload (a request body, contract section 4): exactly the
+/// payload's fields, each record's fields in contract order, the checkpoint an
+/// object. Only the shape and types are checked here; the rules of the values
+/// (normalised provider, routing both-or-none) are [`crate::verify`]'s.
+pub fn read_snapshot_payload(src: &str) -> Result<SnapshotPayload<'_>> {
+    if src.len() > limits::MAX_INPUT_BYTES {
+        return Err(input_too_large(src.len()));
+    }
+    let mut r = Reader {
+        src,
+        pos: 0,
+        path: Vec::with_capacity(8),
+        ordered: true,
+    };
+    let payload = r.snapshot_payload()?;
+    r.ws();
+    if r.pos != r.src.len() {
+        return Err(r.syntax("unexpected characters after the payload object"));
+    }
+    Ok(payload)
+}
+
+#[cold]
+#[inline(never)]
+fn input_too_large(len: usize) -> PublishError {
+    PublishError::new(
+        ErrorKind::TooLarge,
+        msg(&[
+            Str("input: "),
+            Num(len),
+            Str(" bytes is over the limit of "),
+            Num(limits::MAX_INPUT_BYTES),
+            Str(" bytes (MAX_INPUT_BYTES)"),
+        ]),
+    )
 }
 
 /// What a JSON value starts as, for "expected X, found Y" messages.
@@ -85,7 +116,7 @@ fn kind_name(b: Option<u8>) -> &'static str {
 /// repeated key (refused before the value is read).
 macro_rules! set {
     ($r:expr, $seen:ident, $bit:expr, $place:expr, $value:expr) => {{
-        $r.once(&mut $seen, $bit)?;
+        $r.once(&mut $seen, $bit, &NAMES)?;
         $place = $value;
     }};
 }
@@ -93,7 +124,7 @@ macro_rules! set {
 /// The same, for a field that `$put` reads into its place.
 macro_rules! put {
     ($r:expr, $seen:ident, $bit:expr, $put:expr) => {{
-        $r.once(&mut $seen, $bit)?;
+        $r.once(&mut $seen, $bit, &NAMES)?;
         $put?;
     }};
 }
@@ -102,6 +133,9 @@ struct Reader<'a> {
     src: &'a str,
     pos: usize,
     path: Vec<Seg<'a>>,
+    /// Fields must come in schema order (a payload, which a client writes in
+    /// contract order), not in any order (the input form).
+    ordered: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -586,13 +620,33 @@ impl<'a> Reader<'a> {
         Ok(pairs)
     }
 
-    /// Marks a field as given; a second time is a repeated key.
-    fn once(&self, seen: &mut u32, bit: u32) -> Result<()> {
+    /// Marks a field as given; a second time is a repeated key. When the
+    /// reader is `ordered`, every field before it in `names` (field `i` is
+    /// bit `1 << i`) must have been given already.
+    fn once(&self, seen: &mut u32, bit: u32, names: &[&'static str]) -> Result<()> {
         if *seen & bit != 0 {
             return Err(self.at("repeated key"));
         }
+        let before = bit.wrapping_sub(1) & !*seen;
+        if self.ordered && before != 0 {
+            return Err(self.out_of_order(names, before));
+        }
         *seen |= bit;
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn out_of_order(&self, names: &[&'static str], before: u32) -> PublishError {
+        let name = names
+            .get(before.trailing_zeros() as usize)
+            .copied()
+            .unwrap_or_default();
+        self.at(&msg(&[
+            Str("out of contract order: expected field "),
+            Quoted(name),
+            Str(" first (section 4 key order)"),
+        ]))
     }
 
     /// Every field of `names` (field `i` is bit `1 << i`) must have been
@@ -674,6 +728,78 @@ impl<'a> Reader<'a> {
                     DOCTRINE_MODE,
                     r.put_opt_string(&mut out.doctrine_mode)
                 ),
+                _ => return Err(r.unknown()),
+            }
+            Ok(())
+        })?;
+        self.require(seen, &NAMES)?;
+        Ok(out)
+    }
+
+    fn snapshot_payload(&mut self) -> Result<SnapshotPayload<'a>> {
+        const NAMES: [&str; 11] = [
+            "provider",
+            "workspace",
+            "external_resource_type",
+            "external_resource_id",
+            "doctrine_mode",
+            "doctrine_field_owners",
+            "project_uuid",
+            "project_slug",
+            "issues",
+            "mappings",
+            "checkpoint",
+        ];
+        let mut out = SnapshotPayload::default();
+        let mut seen = 0;
+        self.object("an object (the snapshot payload)", |r, key| {
+            match key.as_ref() {
+                "provider" => put!(r, seen, 1 << 0, r.put_string(&mut out.provider)),
+                "workspace" => put!(r, seen, 1 << 1, r.put_string(&mut out.workspace)),
+                "external_resource_type" => put!(
+                    r,
+                    seen,
+                    1 << 2,
+                    r.put_opt_string(&mut out.external_resource_type)
+                ),
+                "external_resource_id" => put!(
+                    r,
+                    seen,
+                    1 << 3,
+                    r.put_opt_string(&mut out.external_resource_id)
+                ),
+                "doctrine_mode" => put!(r, seen, 1 << 4, r.put_string(&mut out.doctrine_mode)),
+                "doctrine_field_owners" => {
+                    set!(r, seen, 1 << 5, out.doctrine_field_owners, r.string_map()?)
+                }
+                "project_uuid" => put!(r, seen, 1 << 6, r.put_opt_string(&mut out.project_uuid)),
+                "project_slug" => put!(r, seen, 1 << 7, r.put_opt_string(&mut out.project_slug)),
+                "issues" => {
+                    let mut v = Vec::new();
+                    r.array(limits::MAX_ISSUES, "MAX_ISSUES", |r| {
+                        v.push(r.issue()?);
+                        Ok(())
+                    })?;
+                    set!(r, seen, 1 << 8, out.issues, v)
+                }
+                "mappings" => {
+                    let mut v = Vec::new();
+                    r.array(limits::MAX_MAPPINGS, "MAX_MAPPINGS", |r| {
+                        v.push(r.mapping()?);
+                        Ok(())
+                    })?;
+                    set!(r, seen, 1 << 9, out.mappings, v)
+                }
+                "checkpoint" => {
+                    // A client always writes the object, nulls inside when
+                    // there is no checkpoint row.
+                    r.once(&mut seen, 1 << 10, &NAMES)?;
+                    r.ws();
+                    if r.peek() != Some(b'{') {
+                        return Err(r.expected("an object (the checkpoint)"));
+                    }
+                    out.checkpoint = r.checkpoint()?;
+                }
                 _ => return Err(r.unknown()),
             }
             Ok(())

@@ -79,6 +79,20 @@ pub fn run(input: &str, iterations: usize) -> anyhow::Result<serde_json::Value> 
     let (native, native_lo, native_hi) = time(iterations, || {
         tracker_publish::build_snapshot_payload_json(input, &options).ok()
     });
+    // The receiving side on the same body: guest and native.
+    let verified = publisher.verify(&request.body, &request.idempotency_key)?;
+    anyhow::ensure!(
+        verified.is_ok(),
+        "the built body does not verify: {verified:?}"
+    );
+    let (verify, _, _) = time(iterations, || {
+        publisher
+            .verify(&request.body, &request.idempotency_key)
+            .ok()
+    });
+    let (verify_native, _, _) = time(iterations, || {
+        tracker_publish::verify_snapshot(&request.body, &request.idempotency_key).ok()
+    });
     let ms = |s: f64| s * 1e3;
     Ok(serde_json::json!({
         "issues": typed.issues.len(),
@@ -94,6 +108,8 @@ pub fn run(input: &str, iterations: usize) -> anyhow::Result<serde_json::Value> 
         "payload_native_ms": ms(native),
         "payload_native_min_ms": ms(native_lo),
         "payload_native_max_ms": ms(native_hi),
+        "verify_ms": ms(verify),
+        "verify_native_ms": ms(verify_native),
         "instantiate_us": instantiate_seconds()? * 1e6,
         "component_bytes": COMPONENT_WASM.len(),
     }))

@@ -366,6 +366,32 @@ impl Publisher {
         r.map_err(|e| anyhow!("{e}"))
     }
 
+    /// `verify-snapshot`: the receiving side's check of a body and its key.
+    pub fn verify(
+        &mut self,
+        body: &[u8],
+        idempotency_key: &str,
+    ) -> anyhow::Result<Result<tracker_publish::SnapshotReceipt, PublishError>> {
+        let r =
+            self.call(|guest, store| guest.call_verify_snapshot(store, body, idempotency_key))?;
+        Ok(r.and_then(|r| match r {
+            Ok(r) => Ok(tracker_publish::SnapshotReceipt {
+                provider: r.provider,
+                workspace: r.workspace,
+                external_resource_type: r.external_resource_type,
+                external_resource_id: r.external_resource_id,
+                scheme: match r.scheme {
+                    wit::IdempotencyScheme::V1 => IdempotencyScheme::V1,
+                    wit::IdempotencyScheme::Content => IdempotencyScheme::Content,
+                },
+                issues: r.issues as usize,
+                mappings: r.mappings as usize,
+                routing_key: r.routing_key,
+            }),
+            Err(e) => Err(PublishError::new(kind(e.kind), e.message)),
+        }))
+    }
+
     /// `normalize-provider`.
     pub fn normalize_provider(&mut self, provider: &str) -> anyhow::Result<String> {
         let r = self.call(|guest, store| guest.call_normalize_provider(store, provider))?;

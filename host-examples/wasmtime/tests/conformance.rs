@@ -73,10 +73,49 @@ fn shape_trials() -> Vec<Trial> {
     ]
 }
 
+/// `verify-snapshot` in the guest: the vector's expected request verifies as
+/// `v1`, the same body under its content key as `content`, a tampered body is
+/// refused, and every answer equals the native one.
+fn verify_trial(case: Case) -> Trial {
+    Trial::test(format!("wasmtime::verify::{}", case.name), move || {
+        let vectors::Expected::Request {
+            body,
+            idempotency_key,
+            ..
+        } = &case.expected
+        else {
+            unreachable!()
+        };
+        let body = body.as_bytes();
+        let content = tracker_publish::idempotency::content_key(body);
+        let mut spaced = body.to_vec();
+        spaced.insert(1, b' ');
+        for (bytes, key, scheme) in [
+            (body, idempotency_key.as_str(), Some(IdempotencyScheme::V1)),
+            (body, content.as_str(), Some(IdempotencyScheme::Content)),
+            (body, "0", None),
+            (spaced.as_slice(), idempotency_key.as_str(), None),
+        ] {
+            let guest = with_publisher(|p| p.verify(bytes, key)).map_err(|e| format!("{e:#}"))?;
+            let native = tracker_publish::verify_snapshot(bytes, key);
+            if guest != native {
+                return Err(format!("guest {guest:?} != native {native:?}").into());
+            }
+            if guest.as_ref().ok().map(|r| r.scheme) != scheme {
+                return Err(format!("expected scheme {scheme:?}, got {guest:?}").into());
+            }
+        }
+        Ok(())
+    })
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = shape_trials();
     for case in cases() {
+        if matches!(case.expected, vectors::Expected::Request { .. }) {
+            trials.push(verify_trial(case.clone()));
+        }
         trials.push(trial("json", case.clone()));
         trials.push(trial("typed", case));
     }

@@ -1,0 +1,639 @@
+//! `tracker-publish serve` as a publisher meets it: the real command, real
+//! HTTP over 127.0.0.1, request bodies and keys computed by the core.
+
+#[path = "../../../tests/support/vectors.rs"]
+mod vectors;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tracker_publish::{
+    IdempotencyScheme, PublishOptions, PublishRequest, build_snapshot_payload_json,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tracker-publish");
+const PATH: &str = "/api/v1/connectors/trackers/snapshots/";
+/// Only a bound against a hung test, never an assertion about speed.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// A fresh, empty directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "tracker-publish-serve-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running `tracker-publish serve`, killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<Vec<String>>>,
+    lines: Mutex<Receiver<String>>,
+}
+
+impl Server {
+    fn start(data: &Path, args: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .args(args)
+            .env_remove("TRACKER_PUBLISH_SERVE_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tracker-publish serve");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("first line {first:?}"))
+            .to_owned();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, lines) = channel();
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        Server {
+            child,
+            addr,
+            log,
+            lines: Mutex::new(lines),
+        }
+    }
+
+    /// Waits for a log line containing `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        let lines = self.lines.lock().unwrap();
+        loop {
+            let line = lines
+                .recv_timeout(PATIENCE)
+                .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn post(&self, r: &PublishRequest) -> Reply {
+        let headers: Vec<(&str, &str)> = r
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        self.send("POST", &headers, &r.body).expect("a response")
+    }
+
+    fn list(&self, token: Option<&str>) -> Value {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        let r = self.send("GET", &headers, b"").expect("a response");
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    }
+
+    /// One request on a fresh connection; `Err` when the connection closed
+    /// without a response.
+    fn send(&self, method: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, String> {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut head = format!(
+            "{method} {PATH} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            self.addr,
+            body.len()
+        );
+        for (n, v) in headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        if let Err(e) = s.read_to_end(&mut raw) {
+            return Err(format!("read failed: {e}"));
+        }
+        if raw.is_empty() {
+            return Err("connection closed without a response".into());
+        }
+        Ok(Reply::parse(&raw))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn parse(raw: &[u8]) -> Reply {
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head");
+        let head = std::str::from_utf8(&raw[..end]).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers = lines
+            .map(|l| {
+                let (n, v) = l.split_once(':').unwrap();
+                (n.to_ascii_lowercase(), v.trim().to_owned())
+            })
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: raw[end + 4..].to_vec(),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+
+    /// An RFC 9457 problem with this status; returns it.
+    fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
+        let p = self.json();
+        for member in ["type", "title", "detail"] {
+            assert!(p[member].is_string(), "problem without {member}: {p}");
+        }
+        assert_eq!(p["status"], status);
+        p
+    }
+}
+
+/// The request the core computes for a vector's input.
+fn request(case: &str, scheme: IdempotencyScheme) -> PublishRequest {
+    let c = vectors::cases()
+        .into_iter()
+        .find(|c| c.name == case)
+        .expect("vector");
+    build_snapshot_payload_json(
+        &c.input_json,
+        &PublishOptions {
+            idempotency: scheme,
+        },
+    )
+    .unwrap()
+}
+
+/// The vector with issues, mappings and a checkpoint, and a token in it.
+fn sample() -> PublishRequest {
+    request("issues, mappings and checkpoint", IdempotencyScheme::V1)
+}
+
+/// The same snapshot with one title edited: same counts and cursor, so the
+/// same v1 key, but another body.
+fn edited(r: &PublishRequest) -> PublishRequest {
+    let mut e = r.clone();
+    let body = String::from_utf8(r.body.clone()).unwrap();
+    e.body = body.replacen("Fix login", "Fix logout", 1).into_bytes();
+    assert_ne!(e.body, r.body);
+    e
+}
+
+fn without_header(r: &PublishRequest, name: &str) -> PublishRequest {
+    let mut r = r.clone();
+    r.headers.retain(|(n, _)| n != name);
+    r
+}
+
+#[test]
+fn accepts_a_snapshot_and_lists_it_under_its_routing_key() {
+    let data = temp_dir("accept");
+    let server = Server::start(&data, &[]);
+    let jira = sample();
+    let reply = server.post(&jira);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let receipt = reply.json();
+    assert_eq!(receipt["accepted"], true);
+    assert_eq!(receipt["duplicate"], false);
+    assert_eq!(receipt["scheme"], "v1");
+    assert_eq!(receipt["idempotency_key"], jira.idempotency_key.as_str());
+    assert_eq!(
+        receipt["routing_key"],
+        serde_json::json!(["jira", "acme.atlassian.net", "jira_project", "ACME"])
+    );
+    assert_eq!(
+        (receipt["issues"].as_u64(), receipt["mappings"].as_u64()),
+        (Some(2), Some(1))
+    );
+
+    // No routing: filed under (provider, workspace); the content scheme is recognised.
+    let beads = request("unsupported provider beads", IdempotencyScheme::Content);
+    let reply = server.post(&beads);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let receipt = reply.json();
+    assert_eq!(receipt["scheme"], "content");
+    assert_eq!(receipt["external_resource_type"], Value::Null);
+    assert_eq!(receipt["routing_key"].as_array().map(Vec::len), Some(2));
+
+    let list = server.list(None);
+    assert_eq!(list["accepted"], 2);
+    let keys: Vec<&str> = list["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["idempotency_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            jira.idempotency_key.as_str(),
+            beads.idempotency_key.as_str()
+        ]
+    );
+    assert_eq!(list["routes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(list["routes"][0]["routing_key"][3], "ACME");
+}
+
+#[test]
+fn same_key_and_body_replays_the_first_response_as_a_duplicate() {
+    let data = temp_dir("dup");
+    let server = Server::start(&data, &[]);
+    let r = sample();
+    let first = server.post(&r);
+    assert_eq!(first.status, 200, "{}", first.text());
+    let second = server.post(&r);
+    assert_eq!(second.status, 200, "{}", second.text());
+    assert_eq!(second.header("idempotent-replayed"), Some("true"));
+    let (mut a, b) = (first.json(), second.json());
+    assert_eq!(b["duplicate"], true);
+    a["duplicate"] = Value::Bool(true);
+    assert_eq!(a, b, "the replay is the first response, marked");
+    assert_eq!(server.list(None)["accepted"], 1);
+}
+
+#[test]
+fn same_key_with_another_body_is_422() {
+    let data = temp_dir("422");
+    let server = Server::start(&data, &[]);
+    let r = sample();
+    assert_eq!(server.post(&r).status, 200);
+    let other = edited(&r);
+    let p = server.post(&other).problem(422);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Idempotency-Key:"),
+        "{p}"
+    );
+    assert_eq!(
+        server.list(None)["accepted"],
+        1,
+        "the edited body was not stored"
+    );
+}
+
+#[test]
+fn a_key_still_being_processed_is_409() {
+    let data = temp_dir("409");
+    let server = Server::start(&data, &["--delay-ms", "3000"]);
+    let r = sample();
+    std::thread::scope(|scope| {
+        let held = scope.spawn(|| server.post(&r));
+        // The first request has claimed the key once the server says it holds it.
+        server.wait_for("holding key=");
+        let p = server.post(&r).problem(409);
+        assert_eq!(p["idempotency_key"], r.idempotency_key.as_str());
+        let first = held.join().unwrap();
+        assert_eq!(first.status, 200, "{}", first.text());
+        assert_eq!(first.json()["duplicate"], false);
+    });
+}
+
+#[test]
+fn a_request_without_a_key_is_400() {
+    let data = temp_dir("400");
+    let server = Server::start(&data, &[]);
+    let r = without_header(&sample(), "Idempotency-Key");
+    let p = server.post(&r).problem(400);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Idempotency-Key:"),
+        "{p}"
+    );
+    assert_eq!(server.list(None)["accepted"], 0);
+}
+
+#[test]
+fn a_missing_or_wrong_token_is_401_and_never_logged() {
+    let data = temp_dir("401");
+    let token = "serve-secret-7f3a";
+    let server = Server::start(&data, &["--token", token]);
+    let r = sample(); // carries "Bearer test-token"
+    let reply = server.post(&r);
+    reply.problem(401);
+    assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+    server
+        .post(&without_header(&r, "Authorization"))
+        .problem(401);
+    let unauthorised_list = server.send("GET", &[], b"").unwrap();
+    unauthorised_list.problem(401);
+
+    let mut right = without_header(&r, "Authorization");
+    right
+        .headers
+        .push(("Authorization".into(), format!("Bearer {token}")));
+    let reply = server.post(&right);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(server.list(Some(token))["accepted"], 1);
+    server.wait_for("snapshot(s) listed");
+    for line in server.log() {
+        assert!(
+            !line.contains(token) && !line.contains("test-token"),
+            "token in log: {line}"
+        );
+    }
+}
+
+#[test]
+fn fail_first_answers_503_with_retry_after_then_accepts_the_same_request() {
+    let data = temp_dir("503");
+    let server = Server::start(&data, &["--fail-first", "2", "--retry-after", "0"]);
+    let r = sample();
+    for _ in 0..2 {
+        let reply = server.post(&r);
+        reply.problem(503);
+        assert_eq!(reply.header("retry-after"), Some("0"));
+    }
+    let reply = server.post(&r);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["duplicate"], false, "the 503s stored nothing");
+}
+
+#[test]
+fn fail_rate_is_deterministic_for_a_seed() {
+    let pattern = |name: &str| {
+        let data = temp_dir(name);
+        let server = Server::start(&data, &["--fail-rate", "0.5", "--seed", "7"]);
+        let r = sample();
+        (0..12)
+            .map(|_| server.post(&r).status)
+            .collect::<Vec<u16>>()
+    };
+    let a = pattern("rate-a");
+    assert_eq!(a, pattern("rate-b"));
+    assert!(a.contains(&503) && a.contains(&200), "{a:?}");
+}
+
+#[test]
+fn dropped_connections_get_no_response_and_store_nothing() {
+    let data = temp_dir("drop");
+    let server = Server::start(&data, &["--drop-connection-first", "1"]);
+    let r = sample();
+    let headers: Vec<(&str, &str)> = r
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    assert!(
+        server.send("POST", &headers, &r.body).is_err(),
+        "first request answered"
+    );
+    assert_eq!(server.list(None)["accepted"], 0);
+    let reply = server.post(&r);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["duplicate"], false);
+}
+
+#[test]
+fn invalid_bodies_and_keys_are_problems_naming_the_field() {
+    let data = temp_dir("invalid");
+    let server = Server::start(&data, &[]);
+    let content = |body: Vec<u8>| {
+        let mut r = sample();
+        r.idempotency_key = tracker_publish::idempotency::content_key(&body);
+        for h in &mut r.headers {
+            if h.0 == "Idempotency-Key" {
+                h.1 = r.idempotency_key.clone();
+            }
+        }
+        r.body = body;
+        r
+    };
+    let body = String::from_utf8(sample().body).unwrap();
+    let cases = [
+        (
+            body.replacen(r#""id":"10002""#, r#""id":10002"#, 1),
+            400,
+            "issues[1].ref.id: expected a string",
+        ),
+        (
+            body.replacen(r#""provider":"jira""#, r#""provider":"Jira""#, 1),
+            400,
+            "provider: not normalised",
+        ),
+        (
+            body.replacen(
+                r#""external_resource_id":"ACME""#,
+                "\"external_resource_id\":null",
+                1,
+            ),
+            400,
+            "external_resource_id: null while",
+        ),
+        ("{}".to_owned(), 400, "provider: missing field"),
+    ];
+    for (bad, status, detail) in cases {
+        let p = server.post(&content(bad.into_bytes())).problem(status);
+        assert_eq!(p["kind"], "invalid-input", "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().starts_with(detail),
+            "{p} should start with {detail}"
+        );
+    }
+    // A valid body under a key of neither scheme.
+    let mut wrong_key = sample();
+    for h in &mut wrong_key.headers {
+        if h.0 == "Idempotency-Key" {
+            h.1 = "f".repeat(64);
+        }
+    }
+    let p = server.post(&wrong_key).problem(400);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Idempotency-Key: matches neither"),
+        "{p}"
+    );
+    // Not JSON by its Content-Type.
+    let mut text = sample();
+    text.headers[0].1 = "text/plain".into();
+    server.post(&text).problem(415);
+    assert_eq!(server.list(None)["accepted"], 0);
+    // Refusals hold no key: the same key with a valid body is accepted afterwards.
+    assert_eq!(server.post(&sample()).status, 200);
+}
+
+#[test]
+fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
+    let data = temp_dir("durable");
+    let r = sample();
+    let content = request("linear happy path", IdempotencyScheme::Content);
+    let first = {
+        let server = Server::start(&data, &[]);
+        let first = server.post(&r);
+        assert_eq!(first.status, 200, "{}", first.text());
+        assert_eq!(server.post(&content).status, 200);
+        first.json()
+        // Dropped here: SIGKILL, no shutdown code runs.
+    };
+    // What a write interrupted before its rename leaves behind: ignored.
+    std::fs::write(data.join("snapshots/.000000000003.json.tmp"), b"{\"seq").unwrap();
+    let server = Server::start(&data, &[]);
+    server.wait_for("2 accepted snapshot(s) loaded");
+    assert!(!data.join("snapshots/.000000000003.json.tmp").exists());
+    let list = server.list(None);
+    assert_eq!(list["accepted"], 2, "{list}");
+    let replay = server.post(&r);
+    assert_eq!(replay.status, 200, "{}", replay.text());
+    let mut expected = first;
+    expected["duplicate"] = Value::Bool(true);
+    assert_eq!(
+        replay.json(),
+        expected,
+        "the replay after a restart is the first response"
+    );
+    server.post(&edited(&r)).problem(422);
+    // New snapshots continue the sequence.
+    let next = server.post(&request("jira happy path", IdempotencyScheme::Content));
+    assert_eq!(next.json()["sequence"], 3);
+}
+
+/// Sends raw bytes on a fresh connection and reads the whole answer.
+fn raw(server: &Server, bytes: &[u8]) -> Reply {
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    s.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    Reply::parse(&out)
+}
+
+#[test]
+fn http_edges_are_problems_too() {
+    let data = temp_dir("http");
+    let server = Server::start(&data, &[]);
+    raw(&server, b"GET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n").problem(404);
+    let r = raw(
+        &server,
+        format!("DELETE {PATH} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+    );
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("GET, POST"));
+    let chunked = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nIdempotency-Key: k\r\n\r\n2\r\n{{}}\r\n0\r\n\r\n"
+    );
+    raw(&server, chunked.as_bytes()).problem(501);
+    raw(
+        &server,
+        format!("POST {PATH} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+    )
+    .problem(411);
+    // Refused from the header alone: the body is never read.
+    let huge = format!("POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n");
+    let p = raw(&server, huge.as_bytes()).problem(413);
+    assert_eq!(p["kind"], "too-large");
+    raw(&server, b"NONSENSE\r\n\r\n").problem(400);
+    assert_eq!(server.list(None)["accepted"], 0);
+}
+
+#[test]
+fn a_corrupt_data_directory_stops_the_start_naming_the_file() {
+    let data = temp_dir("corrupt");
+    std::fs::create_dir_all(data.join("snapshots")).unwrap();
+    std::fs::write(data.join("snapshots/000000000001.json"), b"not json").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "it must not say it listens");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("000000000001.json"), "{err}");
+}
+
+#[test]
+fn sigterm_answers_the_requests_in_flight_then_exits_0() {
+    let data = temp_dir("sigterm");
+    let mut server = Server::start(&data, &["--delay-ms", "1500"]);
+    let r = sample();
+    std::thread::scope(|scope| {
+        let held = scope.spawn(|| server.post(&r));
+        server.wait_for("holding key=");
+        let kill = Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        server.wait_for("SIGTERM: stopping");
+        let reply = held.join().unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    });
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    server.wait_for("serve: stopped");
+    let again = Server::start(&data, &[]);
+    assert_eq!(again.list(None)["accepted"], 1);
+}
