@@ -11,7 +11,8 @@ CARGO_BIN  := $(HOME)/.cargo/bin
 WASM_TOOLS := $(CARGO_BIN)/wasm-tools
 GUEST_TARGET := wasm32-unknown-unknown
 GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
-CWASM := target/tracker_publish.cwasm
+GUEST_FULL_MODULE := target/$(GUEST_TARGET)/guest-full/tracker_publish.wasm
+CWASM := target/tracker_publish_full.cwasm
 
 .PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python
 
@@ -22,14 +23,18 @@ setup: ## Install the Rust target and pinned tools this project needs (idempoten
 	@rustup target list --installed | grep -qx $(GUEST_TARGET) || { echo "setup: rustup target add $(GUEST_TARGET)"; rustup target add $(GUEST_TARGET); }
 	@"$(WASM_TOOLS)" --version 2>/dev/null | grep -q "^wasm-tools $(WASM_TOOLS_VERSION)" || { echo "setup: cargo install wasm-tools $(WASM_TOOLS_VERSION)"; $(CARGO) install --locked --quiet wasm-tools@$(WASM_TOOLS_VERSION); }
 
-build: setup ## Build dist/tracker_publish.wasm (the component) and dist/tracker-publish (the wasmtime host).
+build: setup ## Build the components (dist/tracker_publish.wasm, dist/tracker_publish_full.wasm) and dist/tracker-publish.
 	@mkdir -p dist
 	$(CARGO) build --quiet -p tracker-publish --profile guest --target $(GUEST_TARGET) --features component
 	@"$(WASM_TOOLS)" component new $(GUEST_MODULE) -o target/tracker_publish.component.wasm
 	@cmp -s target/tracker_publish.component.wasm dist/tracker_publish.wasm || cp target/tracker_publish.component.wasm dist/tracker_publish.wasm
 	@echo "built dist/tracker_publish.wasm ($$(stat -c %s dist/tracker_publish.wasm) bytes, $$("$(WASM_TOOLS)" component wit dist/tracker_publish.wasm | grep -c '^ *import ' || true) imports)"
+	$(CARGO) build --quiet -p tracker-publish --profile guest-full --target $(GUEST_TARGET) --features component-full
+	@"$(WASM_TOOLS)" component new $(GUEST_FULL_MODULE) -o target/tracker_publish_full.component.wasm
+	@cmp -s target/tracker_publish_full.component.wasm dist/tracker_publish_full.wasm || cp target/tracker_publish_full.component.wasm dist/tracker_publish_full.wasm
+	@echo "built dist/tracker_publish_full.wasm ($$(stat -c %s dist/tracker_publish_full.wasm) bytes, $$("$(WASM_TOOLS)" component wit dist/tracker_publish_full.wasm | grep -c '^ *import ' || true) imports)"
 	$(CARGO) build --quiet --release -p tracker-publish-host --bin precompile
-	@[ $(CWASM) -nt dist/tracker_publish.wasm ] && [ $(CWASM) -nt target/release/precompile ] || target/release/precompile dist/tracker_publish.wasm $(CWASM)
+	@[ $(CWASM) -nt dist/tracker_publish_full.wasm ] && [ $(CWASM) -nt target/release/precompile ] || target/release/precompile dist/tracker_publish_full.wasm $(CWASM)
 	$(CARGO) build --quiet --release -p tracker-publish-host --bin tracker-publish
 	@cp target/release/tracker-publish dist/tracker-publish
 	@echo "built dist/tracker-publish"
@@ -41,6 +46,7 @@ lint: setup ## rustfmt and clippy (warnings are errors), native and guest.
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --quiet --workspace --all-targets --release -- -D warnings
 	$(CARGO) clippy --quiet -p tracker-publish --profile guest --target $(GUEST_TARGET) --features component -- -D warnings
+	$(CARGO) clippy --quiet -p tracker-publish --profile guest-full --target $(GUEST_TARGET) --features component-full -- -D warnings
 	$(CARGO) clippy --quiet -p tracker-publish --profile web --target $(GUEST_TARGET) --features web --lib --test web -- -D warnings
 
 test: build lint cli-venv test-node test-python test-web fuzz-smoke ## Run every test in every host.

@@ -5,9 +5,18 @@ use std::borrow::Cow;
 
 use crate::{ErrorKind, IdempotencyScheme, PublishOptions};
 
+// The lean world every client host embeds, or (feature `component-full`)
+// the one of the `tracker-publish` command, which also reads stores and
+// verifies what `serve` receives.
+#[cfg(not(feature = "component-full"))]
 wit_bindgen::generate!({
     path: "wit",
     world: "tracker-publish",
+});
+#[cfg(feature = "component-full")]
+wit_bindgen::generate!({
+    path: "wit",
+    world: "tracker-publish-full",
 });
 
 use exports::spec_kitty::tracker::publish as wit;
@@ -158,62 +167,73 @@ impl wit::Guest for Component {
             &options(options_),
         ))
     }
+}
 
-    fn stored_timestamp(value: Option<String>) -> Option<String> {
-        crate::stored_timestamp(value.as_deref())
-    }
+/// The `store` and `receive` interfaces of the `tracker-publish-full` world.
+#[cfg(feature = "component-full")]
+mod full {
+    use super::*;
+    use exports::spec_kitty::tracker::{receive, store};
 
-    fn store_scope(
-        provider: String,
-        workspace: String,
-        credentials: Vec<(String, String)>,
-    ) -> wit::TrackerScope {
-        let s = crate::tracker_scope(&provider, &workspace, &credentials);
-        wit::TrackerScope {
-            identity: s.identity,
-            scope: s.scope,
+    impl store::Guest for Component {
+        fn stored_timestamp(value: Option<String>) -> Option<String> {
+            crate::stored_timestamp(value.as_deref())
+        }
+
+        fn store_scope(
+            provider: String,
+            workspace: String,
+            credentials: Vec<(String, String)>,
+        ) -> store::TrackerScope {
+            let s = crate::tracker_scope(&provider, &workspace, &credentials);
+            store::TrackerScope {
+                identity: s.identity,
+                scope: s.scope,
+            }
+        }
+
+        fn build_snapshot_payload_from_store(
+            input_: wit::SnapshotInput,
+            issue_rows: Vec<store::StoredIssueRow>,
+            options_: wit::PublishOptions,
+        ) -> Result<wit::PublishRequest, wit::PublishError> {
+            let rows: Vec<crate::StoredIssueRow<'static>> = issue_rows
+                .into_iter()
+                .map(|r| crate::StoredIssueRow {
+                    identity: text(r.identity),
+                    payload: text(r.payload),
+                })
+                .collect();
+            let snapshot = crate::snapshot_from_store(input(input_), &rows).map_err(error)?;
+            result(crate::build_snapshot_payload(&snapshot, &options(options_)))
         }
     }
 
-    fn build_snapshot_payload_from_store(
-        input_: wit::SnapshotInput,
-        issue_rows: Vec<wit::StoredIssueRow>,
-        options_: wit::PublishOptions,
-    ) -> Result<wit::PublishRequest, wit::PublishError> {
-        let rows: Vec<crate::StoredIssueRow<'static>> = issue_rows
-            .into_iter()
-            .map(|r| crate::StoredIssueRow {
-                identity: text(r.identity),
-                payload: text(r.payload),
-            })
-            .collect();
-        let snapshot = crate::snapshot_from_store(input(input_), &rows).map_err(error)?;
-        result(crate::build_snapshot_payload(&snapshot, &options(options_)))
-    }
-
-    fn verify_snapshot(
-        body: Vec<u8>,
-        idempotency_key: String,
-    ) -> Result<wit::SnapshotReceipt, wit::PublishError> {
-        match crate::verify_snapshot(&body, &idempotency_key) {
-            Ok(r) => Ok(wit::SnapshotReceipt {
-                provider: r.provider,
-                workspace: r.workspace,
-                external_resource_type: r.external_resource_type,
-                external_resource_id: r.external_resource_id,
-                scheme: match r.scheme {
-                    IdempotencyScheme::V1 => wit::IdempotencyScheme::V1,
-                    IdempotencyScheme::Content => wit::IdempotencyScheme::Content,
-                },
-                // Both are at most 1,000,000 (limits.rs).
-                issues: u32::try_from(r.issues).unwrap_or(u32::MAX),
-                mappings: u32::try_from(r.mappings).unwrap_or(u32::MAX),
-                routing_key: r.routing_key,
-            }),
-            Err(e) => Err(wit::PublishError {
-                kind: kind(e.kind()),
-                message: e.message().to_owned(),
-            }),
+    impl receive::Guest for Component {
+        fn verify_snapshot(
+            body: Vec<u8>,
+            idempotency_key: String,
+        ) -> Result<receive::SnapshotReceipt, wit::PublishError> {
+            match crate::verify_snapshot(&body, &idempotency_key) {
+                Ok(r) => Ok(receive::SnapshotReceipt {
+                    provider: r.provider,
+                    workspace: r.workspace,
+                    external_resource_type: r.external_resource_type,
+                    external_resource_id: r.external_resource_id,
+                    scheme: match r.scheme {
+                        IdempotencyScheme::V1 => wit::IdempotencyScheme::V1,
+                        IdempotencyScheme::Content => wit::IdempotencyScheme::Content,
+                    },
+                    // Both are at most 1,000,000 (limits.rs).
+                    issues: u32::try_from(r.issues).unwrap_or(u32::MAX),
+                    mappings: u32::try_from(r.mappings).unwrap_or(u32::MAX),
+                    routing_key: r.routing_key,
+                }),
+                Err(e) => Err(wit::PublishError {
+                    kind: kind(e.kind()),
+                    message: e.message().to_owned(),
+                }),
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Embeds the component, and its precompiled form when `make build` made one.
 //!
-//! `dist/tracker_publish.wasm` is the component; `target/tracker_publish.cwasm`
+//! `dist/tracker_publish_full.wasm` is the component (world
+//! `tracker-publish-full`: publish, store, receive); `target/tracker_publish_full.cwasm`
 //! is the same component compiled by the `precompile` binary of this crate.
 //! With the precompiled form the command starts without compiling; without it
 //! (a plain `cargo build`), it compiles the component at start-up.
@@ -12,10 +13,10 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let wasm = std::env::var("TRACKER_PUBLISH_WASM")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("dist/tracker_publish.wasm"));
+        .unwrap_or_else(|_| root.join("dist/tracker_publish_full.wasm"));
     let cwasm = std::env::var("TRACKER_PUBLISH_CWASM")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target/tracker_publish.cwasm"));
+        .unwrap_or_else(|_| root.join("target/tracker_publish_full.cwasm"));
     println!("cargo:rerun-if-env-changed=TRACKER_PUBLISH_WASM");
     println!("cargo:rerun-if-env-changed=TRACKER_PUBLISH_CWASM");
     println!("cargo:rerun-if-changed={}", wasm.display());

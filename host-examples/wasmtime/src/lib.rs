@@ -22,12 +22,13 @@ pub mod project;
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../../wit",
-        world: "tracker-publish",
+        world: "tracker-publish-full",
     });
 }
 
 use bindings::exports::spec_kitty::tracker::publish as wit;
-use bindings::{TrackerPublish, TrackerPublishPre};
+use bindings::exports::spec_kitty::tracker::store as wit_store;
+use bindings::{TrackerPublishFull as TrackerPublish, TrackerPublishFullPre as TrackerPublishPre};
 
 /// The component as built by `make build`.
 pub const COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/component.wasm"));
@@ -199,9 +200,8 @@ fn request(r: Result<wit::PublishRequest, wit::PublishError>) -> Result<Request,
 }
 
 /// The typed WIT records, re-exported for hosts that build them.
-pub use wit::{
-    Checkpoint, IssueRef, IssueSnapshot, MappingRow, SnapshotInput, StoredIssueRow, TrackerScope,
-};
+pub use wit::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, SnapshotInput};
+pub use wit_store::{StoredIssueRow, TrackerScope};
 
 impl Publisher {
     /// Loads the embedded component and instantiates it, with default [`Limits`].
@@ -264,10 +264,10 @@ impl Publisher {
     /// failure recovers (see [`Self::recover`]).
     fn call<T>(
         &mut self,
-        f: impl FnOnce(&wit::Guest, &mut Store<Guard>) -> wasmtime::Result<T>,
+        f: impl FnOnce(&TrackerPublish, &mut Store<Guard>) -> wasmtime::Result<T>,
     ) -> anyhow::Result<Result<T, PublishError>> {
         self.arm();
-        let r = f(self.instance.spec_kitty_tracker_publish(), &mut self.store);
+        let r = f(&self.instance, &mut self.store);
         self.recover(r)
     }
 
@@ -310,7 +310,9 @@ impl Publisher {
         idempotency: IdempotencyScheme,
     ) -> anyhow::Result<Result<Request, PublishError>> {
         let r = self.call(|guest, store| {
-            guest.call_build_snapshot_payload_json(store, input, scheme(idempotency))
+            guest
+                .spec_kitty_tracker_publish()
+                .call_build_snapshot_payload_json(store, input, scheme(idempotency))
         })?;
         Ok(r.and_then(request))
     }
@@ -322,7 +324,9 @@ impl Publisher {
         idempotency: IdempotencyScheme,
     ) -> anyhow::Result<Result<Request, PublishError>> {
         let r = self.call(|guest, store| {
-            guest.call_build_snapshot_payload(store, input, scheme(idempotency))
+            guest
+                .spec_kitty_tracker_publish()
+                .call_build_snapshot_payload(store, input, scheme(idempotency))
         })?;
         Ok(r.and_then(request))
     }
@@ -334,7 +338,9 @@ impl Publisher {
         credentials: &[(String, String)],
     ) -> anyhow::Result<Option<Routing>> {
         let r = self.call(|guest, store| {
-            guest.call_resolve_resource_routing(store, provider, credentials)
+            guest
+                .spec_kitty_tracker_publish()
+                .call_resolve_resource_routing(store, provider, credentials)
         })?;
         let routing = r.map_err(|e| anyhow!("{e}"))?;
         Ok(routing.map(|r| (r.resource_type, r.resource_id)))
@@ -349,7 +355,9 @@ impl Publisher {
         idempotency: IdempotencyScheme,
     ) -> anyhow::Result<Result<Request, PublishError>> {
         let r = self.call(|guest, store| {
-            guest.call_build_snapshot_payload_from_store(store, input, rows, scheme(idempotency))
+            guest
+                .spec_kitty_tracker_store()
+                .call_build_snapshot_payload_from_store(store, input, rows, scheme(idempotency))
         })?;
         Ok(r.and_then(request))
     }
@@ -361,8 +369,14 @@ impl Publisher {
         workspace: &str,
         credentials: &[(String, String)],
     ) -> anyhow::Result<TrackerScope> {
-        let r = self
-            .call(|guest, store| guest.call_store_scope(store, provider, workspace, credentials))?;
+        let r = self.call(|guest, store| {
+            guest.spec_kitty_tracker_store().call_store_scope(
+                store,
+                provider,
+                workspace,
+                credentials,
+            )
+        })?;
         r.map_err(|e| anyhow!("{e}"))
     }
 
@@ -372,8 +386,11 @@ impl Publisher {
         body: &[u8],
         idempotency_key: &str,
     ) -> anyhow::Result<Result<tracker_publish::SnapshotReceipt, PublishError>> {
-        let r =
-            self.call(|guest, store| guest.call_verify_snapshot(store, body, idempotency_key))?;
+        let r = self.call(|guest, store| {
+            guest
+                .spec_kitty_tracker_receive()
+                .call_verify_snapshot(store, body, idempotency_key)
+        })?;
         Ok(r.and_then(|r| match r {
             Ok(r) => Ok(tracker_publish::SnapshotReceipt {
                 provider: r.provider,
@@ -394,7 +411,11 @@ impl Publisher {
 
     /// `normalize-provider`.
     pub fn normalize_provider(&mut self, provider: &str) -> anyhow::Result<String> {
-        let r = self.call(|guest, store| guest.call_normalize_provider(store, provider))?;
+        let r = self.call(|guest, store| {
+            guest
+                .spec_kitty_tracker_publish()
+                .call_normalize_provider(store, provider)
+        })?;
         r.map_err(|e| anyhow!("{e}"))
     }
 }
