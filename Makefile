@@ -13,7 +13,7 @@ GUEST_TARGET := wasm32-unknown-unknown
 GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 CWASM := target/tracker_publish.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean node test-node
+.PHONY: help setup build demo test lint test-rust clean node test-node bench
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ node: build $(NODE_DIR)/node_modules/.package-lock.json ## Build dist/node, the 
 
 test-node: node ## Run the Node package's tests (node --test).
 	cd $(NODE_DIR) && node --test test/*.test.mjs
+
+bench: build node ## Measure every host against native Rust and the CLI's Python way (bench/results.md).
+	python3 bench/run.py
 
 clean: ## Remove build output.
 	rm -rf dist target

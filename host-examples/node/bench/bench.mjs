@@ -9,7 +9,8 @@
 //   routing_us       one resolveResourceRouting call (Jira credentials), the
 //                    median of 200,000 calls timed one by one;
 //   routing_mean_us  the same calls timed in batches of 10,000 (no timer cost);
-//   payload_ms       buildSnapshotPayload on the input file (median, min, max
+//   payload_ms       buildSnapshotPayload on the input file (median; p25_ms,
+//                    p75_ms, min_ms, max_ms
 //                    over the iterations), as cli_baseline.py times the CLI:
 //                    reading and parsing the file is not timed;
 //   stringify_ms     of which JSON.stringify of the input (median).
@@ -35,6 +36,10 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.round((s.length - 1) * q)];
 };
 const round = (x, digits) => Number(x.toFixed(digits));
 
@@ -75,11 +80,15 @@ console.log(
     node: process.version,
     routing_us: round(median(single), 3),
     routing_mean_us: round(median(batches), 3),
+    routing_mean_p25_us: round(quantile(batches, 0.25), 3),
+    routing_mean_p75_us: round(quantile(batches, 0.75), 3),
     issues: input.issues.length,
     body_bytes: bodyBytes,
-    payload_ms: round(median(payload), 2),
-    min_ms: round(Math.min(...payload), 2),
-    max_ms: round(Math.max(...payload), 2),
+    payload_ms: round(median(payload), 3),
+    p25_ms: round(quantile(payload, 0.25), 3),
+    p75_ms: round(quantile(payload, 0.75), 3),
+    min_ms: round(Math.min(...payload), 3),
+    max_ms: round(Math.max(...payload), 3),
     stringify_ms: round(median(stringify), 2),
     iterations,
     sink: sink > 0,
