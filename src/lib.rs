@@ -36,6 +36,10 @@ pub mod routing;
 #[allow(unsafe_code, missing_docs)]
 mod component;
 
+#[cfg(all(feature = "component", target_arch = "wasm32"))]
+#[allow(unsafe_code)]
+mod bump;
+
 pub use error::{ErrorKind, PublishError};
 pub use idempotency::IdempotencyScheme;
 pub use input::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, SnapshotInput, Text};

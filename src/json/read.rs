@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use crate::error::Piece::{Num, Quoted, Str};
 use crate::error::{ErrorKind, PublishError, msg, push};
 use crate::input::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, SnapshotInput, Text};
-use crate::json::write::skip_clean_words;
+use crate::json::write::find_special;
 use crate::limits;
 
 type Result<T> = core::result::Result<T, PublishError>;
@@ -276,31 +276,23 @@ impl<'a> Reader<'a> {
         // Caller checked the opening quote.
         self.pos += 1;
         let start = self.pos;
-        loop {
-            self.pos = skip_clean_words(bytes, self.pos);
-            match bytes.get(self.pos) {
-                None => return Err(self.syntax("unterminated string")),
-                Some(b'"') => {
-                    let s = self.slice(start, self.pos)?;
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(&b) if b < 0x20 => return Err(self.syntax("control character in string")),
-                Some(_) => self.pos += 1,
+        // `find_special` stops only at `"`, `\` or a control character.
+        self.pos = find_special(bytes, self.pos);
+        match bytes.get(self.pos) {
+            None => return Err(self.syntax("unterminated string")),
+            Some(b'"') => {
+                let s = self.slice(start, self.pos)?;
+                self.pos += 1;
+                return Ok(Cow::Borrowed(s));
             }
+            Some(b'\\') => {}
+            Some(_) => return Err(self.syntax("control character in string")),
         }
         let mut out = String::with_capacity(self.pos - start + 16);
         out.push_str(self.slice(start, self.pos)?);
         loop {
             let run = self.pos;
-            self.pos = skip_clean_words(bytes, self.pos);
-            while let Some(&b) = bytes.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos = find_special(bytes, self.pos);
             out.push_str(self.slice(run, self.pos)?);
             match bytes.get(self.pos) {
                 None => return Err(self.syntax("unterminated string")),
