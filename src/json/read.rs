@@ -298,6 +298,9 @@ impl<'a> Reader<'a> {
                 None => return Err(self.syntax("unterminated string")),
                 Some(b'"') => {
                     self.pos += 1;
+                    // The spare capacity of the last doubling is given back
+                    // (free for the component's allocator: the newest block).
+                    out.shrink_to_fit();
                     return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
