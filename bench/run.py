@@ -40,6 +40,8 @@ SEED = 2026
 # Calls per payload measurement, by size: enough for a stable median, few
 # enough that the 100,000-issue runs stay within a minute or so.
 ITERATIONS = {0: 500, 100: 300, 1_000: 100, 10_000: 30, 100_000: 7}
+# Pairs of (wasmtime + native, Python) runs, by size (see main).
+PASSES = {10_000: 3}
 
 # The issue's targets (benchmarks issue #7).
 TARGETS = {
@@ -267,18 +269,21 @@ def markdown(r):
         "",
         "## Payload, per snapshot size (ms per call)",
         "",
-        "`build-snapshot-payload-json` (wasmtime JSON), `build-snapshot-payload` (typed records), "
-        "the same JSON work in native Rust, Node's `buildSnapshotPayload` (jco), and the CLI's way in "
-        "plain Python (`bench/cli_baseline.py`: dict, `json.dumps`, encode, sha256).",
+        "`build-snapshot-payload-json` in wasmtime (JSON) and through the jco bindings in Node (Node JSON), "
+        "`build-snapshot-payload` in wasmtime (typed records), the same JSON work in native Rust, the Node "
+        "package's `buildSnapshotPayload` on a JS object (Node API: input checks, `JSON.stringify`, the call, "
+        "decoding the body to a string), and the CLI's way in plain Python (`bench/cli_baseline.py`: dict, "
+        "`json.dumps`, encode, sha256; the input already in memory, as the CLI holds it). Wasmtime and native "
+        "are timed round-robin in one process; JSON / native and Python / JSON are ratios of medians.",
         "",
-        "| issues | body | native Rust | wasmtime JSON | wasmtime typed | Node (jco) | Chromium (wasm-bindgen) | Python (CLI's way) | JSON / native | Python / JSON | Python / typed |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| issues | body | native Rust | wasmtime JSON | wasmtime typed | Node JSON (jco) | Node API | Chromium (wasm-bindgen) | Python (CLI's way) | JSON / native | Python / JSON | Python / typed |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, s in r["sizes"].items():
         ratio = s["ratios"]
         lines.append(
             f"| {int(n):,} | {s['body_bytes']:,} B | {cell(s['native_ms'])} | {cell(s['wasmtime_json_ms'])} | "
-            f"{cell(s['wasmtime_typed_ms'])} | {cell(s['node_ms'])} | {cell(s['chromium_ms'])} | {cell(s['python_ms'])} | "
+            f"{cell(s['wasmtime_typed_ms'])} | {cell(s['node_json_ms'])} | {cell(s['node_ms'])} | {cell(s['chromium_ms'])} | {cell(s['python_ms'])} | "
             f"{fmt(ratio['json_over_native'])}× | {fmt(ratio['python_over_json'])}× | {fmt(ratio['python_over_typed'])}× |"
         )
     g = r["growth"]
@@ -364,9 +369,14 @@ def main():
         if args.quick:
             it = max(3, it // 5)
         log(f"{n:,} issues, {it} iterations")
-        # Python right after wasmtime, so the Python/component ratio sees the same load.
-        wt = measure_wasmtime(paths[n], it)
-        py = measure_python(paths[n], it)
+        # Python right after wasmtime, so the Python/component ratio sees the
+        # same load; at the size the targets are set for, several such pairs,
+        # and the median pair is reported (the others are kept in "passes").
+        passes = []
+        for _ in range(PASSES.get(n, 1)):
+            passes.append((measure_wasmtime(paths[n], it), measure_python(paths[n], it)))
+        passes.sort(key=lambda p: p[1]["payload_python_ms"] / p[0]["payload_json_ms"])
+        wt, py = passes[len(passes) // 2]
         node = measure_node(paths[n], it)
         chromium = measure_chromium(paths[n], it)
         s = {
@@ -379,12 +389,25 @@ def main():
             "node_ms": {"median": node["payload_ms"], **{k: node[f"{k}_ms"] for k in ("p25", "p75", "min", "max")}}
             if "payload_ms" in node
             else node,
+            "node_json_ms": {"median": node["payload_json_ms"], "p25": node["payload_json_p25_ms"], "p75": node["payload_json_p75_ms"]}
+            if "payload_json_ms" in node
+            else node,
             "chromium_ms": {"median": chromium["payload_ms"], **{k: chromium[f"{k}_ms"] for k in ("p25", "p75", "min", "max")}}
             if "payload_ms" in chromium
             else chromium,
             "python_ms": {"median": py["payload_python_ms"], **{k: py[f"{k}_ms"] for k in ("p25", "p75", "min", "max")}},
             "wasmtime_bench": wt,
             "node_bench": node,
+            "passes": [
+                {
+                    "native_ms": w["payload_native_ms"],
+                    "wasmtime_json_ms": w["payload_json_ms"],
+                    "wasmtime_typed_ms": w["payload_typed_ms"],
+                    "python_ms": p["payload_python_ms"],
+                    "python_over_json": p["payload_python_ms"] / w["payload_json_ms"],
+                }
+                for w, p in passes
+            ],
         }
         j, t, nat, p = (s[k]["median"] for k in ("wasmtime_json_ms", "wasmtime_typed_ms", "native_ms", "python_ms"))
         s["ratios"] = {

@@ -13,7 +13,10 @@
 //                    p75_ms, min_ms, max_ms
 //                    over the iterations), as cli_baseline.py times the CLI:
 //                    reading and parsing the file is not timed;
-//   stringify_ms     of which JSON.stringify of the input (median).
+//   stringify_ms     of which JSON.stringify of the input (median);
+//   payload_json_ms  build-snapshot-payload-json through the jco bindings
+//                    alone, on the file's text (what wasmtime's
+//                    payload_json_ms measures), with _p25_ms and _p75_ms.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,6 +25,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { buildSnapshotPayload, resolveResourceRouting } = await import(
   pathToFileURL(join(here, '..', '..', '..', 'dist', 'node', 'index.js')).href
 );
+
+// The jco bindings themselves, for the component call alone (no JS API around it).
+const { instantiate } = await import(
+  pathToFileURL(join(here, '..', '..', '..', 'dist', 'node', 'gen', 'tracker_publish.js')).href
+);
+const core = new WebAssembly.Module(
+  readFileSync(join(here, '..', '..', '..', 'dist', 'node', 'gen', 'tracker_publish.core.wasm')),
+);
+const raw = instantiate(() => core, {}).publish;
 
 const args = process.argv.slice(2);
 const path = args.find((a) => !a.startsWith('--'));
@@ -66,6 +78,15 @@ let bodyBytes = 0;
 for (let i = 0; i < 3; i++) bodyBytes = buildSnapshotPayload(input).bodyBytes.length; // warm up
 const payload = [];
 const stringify = [];
+const text = readFileSync(path, 'utf8');
+const options = { idempotency: 'v1' };
+for (let i = 0; i < 3; i++) sink += raw.buildSnapshotPayloadJson(text, options).body.length; // warm up
+const json = [];
+for (let i = 0; i < iterations; i++) {
+  const t0 = performance.now();
+  sink += raw.buildSnapshotPayloadJson(text, options).body.length;
+  json.push(performance.now() - t0);
+}
 for (let i = 0; i < iterations; i++) {
   let t0 = performance.now();
   sink += JSON.stringify(input).length;
@@ -90,6 +111,9 @@ console.log(
     min_ms: round(Math.min(...payload), 3),
     max_ms: round(Math.max(...payload), 3),
     stringify_ms: round(median(stringify), 2),
+    payload_json_ms: round(median(json), 3),
+    payload_json_p25_ms: round(quantile(json, 0.25), 3),
+    payload_json_p75_ms: round(quantile(json, 0.75), 3),
     iterations,
     sink: sink > 0,
   }),
