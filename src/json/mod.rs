@@ -4,3 +4,4 @@ mod read;
 pub mod write;
 
 pub use read::read_snapshot_input;
+pub(crate) use read::{is_verbatim, read_snapshot_input_verbatim};
