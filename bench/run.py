@@ -338,6 +338,9 @@ def markdown(r):
         f"{p.get('labels_per_issue')} labels and {p.get('assignees_per_issue')} assignees per issue."
         ),
         "",
+        "How these were profiled and improved, and why growth is above 10 for every implementation "
+        "(instruction counts grow linearly; the larger working set does not fit the cache): bench/NOTES.md.",
+        "",
         "Not yet measured (parts being built in other branches): Chromium via the wasm-bindgen build, "
         "and the whole `publish` against the released CLI. `bench/run.py` has one function for each "
         "(`measure_chromium`, `measure_publish_vs_cli`).",
