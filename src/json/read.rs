@@ -296,22 +296,35 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string, borrowed when it has no escapes.
+    /// A string, borrowed when it has no escapes. The common case (no
+    /// escape) is inlined into the callers; the rest is out of line.
+    #[inline]
     fn raw_string(&mut self) -> Result<Text<'a>> {
         let bytes = self.src.as_bytes();
         // Caller checked the opening quote.
-        self.pos += 1;
-        let start = self.pos;
+        let start = self.pos + 1;
         // `find_special` stops only at `"`, `\` or a control character.
-        self.pos = find_special(bytes, self.pos);
+        let end = find_special(bytes, start);
+        if bytes.get(end) == Some(&b'"')
+            && let Some(s) = self.src.get(start..end)
+        {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(s));
+        }
+        self.pos = end;
+        self.escaped_string(start)
+    }
+
+    /// [`Self::raw_string`] from the first byte that is not plain text.
+    #[inline(never)]
+    fn escaped_string(&mut self, start: usize) -> Result<Text<'a>> {
+        let bytes = self.src.as_bytes();
         match bytes.get(self.pos) {
             None => return Err(self.syntax("unterminated string")),
-            Some(b'"') => {
-                let s = self.slice(start, self.pos)?;
-                self.pos += 1;
-                return Ok(Cow::Borrowed(s));
-            }
             Some(b'\\') => {}
+            // Only if `src[start..pos]` were not on character boundaries,
+            // which the reader never cuts at (see `slice`).
+            Some(b'"') => return Err(self.syntax("invalid UTF-8")),
             Some(_) => return Err(self.syntax("control character in string")),
         }
         let mut out = String::with_capacity(self.pos - start + 16);
