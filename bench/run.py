@@ -41,7 +41,7 @@ SEED = 2026
 # enough that the 100,000-issue runs stay within a minute or so.
 ITERATIONS = {0: 500, 100: 300, 1_000: 100, 10_000: 30, 100_000: 7}
 # Pairs of (wasmtime + native, Python) runs, by size (see main).
-PASSES = {10_000: 3}
+PASSES = {10_000: 5}
 
 # The issue's targets (benchmarks issue #7).
 TARGETS = {
@@ -288,6 +288,17 @@ def markdown(r):
         )
     g = r["growth"]
     rt = r["routing"]
+    for n, s in r["sizes"].items():
+        ps = s.get("passes", [])
+        if len(ps) > 1:
+            pj = sorted(p["python_over_json"] for p in ps)
+            jn = sorted(p["wasmtime_json_ms"] / p["native_ms"] for p in ps)
+            lines += [
+                "",
+                f"At {int(n):,} issues, {len(ps)} passes (wasmtime and native in one process, then Python), "
+                f"the row above being the median pass: Python / JSON {fmt(pj[0])}–{fmt(pj[-1])}×, "
+                f"JSON / native {fmt(jn[0])}–{fmt(jn[-1])}× across passes.",
+            ]
     lines += [
         "",
         f"Growth, 100,000 issues over 10,000 (10 is linear): native {fmt(g.get('native'))}, "
