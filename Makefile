@@ -14,7 +14,7 @@ GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 GUEST_FULL_MODULE := target/$(GUEST_TARGET)/guest-full/tracker_publish.wasm
 CWASM := target/tracker_publish_full.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python
+.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python bench
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -99,6 +99,9 @@ python: build $(PY_VENV)/.installed $(PY_WASM) ## The Python package tracker_pub
 
 test-python: python ## Run the Python package's tests (pytest).
 	cd $(PY_DIR) && .venv/bin/python -m pytest -q
+
+bench: build node ## Measure every host against native Rust and the CLI's Python way (bench/results.md).
+	python3 bench/run.py
 
 clean: ## Remove build output.
 	rm -rf dist target

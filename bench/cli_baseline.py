@@ -8,7 +8,7 @@ ensure_ascii=False, separators=(",", ":"))`, encode, and `hashlib.sha256` of
 the v1 key string (as `TrackerService.sync_publish` does; httpx's `json=`
 serialises with those settings). Reading and parsing the input file is not
 timed, as the CLI holds its rows in memory already. Prints a JSON object with
-the median and spread in milliseconds.
+the median and spread (p25, p75, min, max) in milliseconds.
 """
 
 import argparse
@@ -84,8 +84,11 @@ def main():
         t0 = time.perf_counter()
         build(inp)
         times.append((time.perf_counter() - t0) * 1000)
+    q = statistics.quantiles(times, n=4, method="inclusive") if len(times) > 1 else times * 3
     print(json.dumps({
         "payload_python_ms": statistics.median(times),
+        "p25_ms": q[0],
+        "p75_ms": q[2],
         "min_ms": min(times),
         "max_ms": max(times),
         "iterations": args.iterations,

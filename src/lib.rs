@@ -38,6 +38,9 @@ pub mod verify;
 #[allow(unsafe_code, missing_docs)]
 mod component;
 
+#[cfg(all(feature = "component", target_arch = "wasm32"))]
+#[allow(unsafe_code)]
+mod bump;
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 #[allow(unsafe_code)]
 pub mod web;

@@ -1,6 +1,7 @@
 //! The JSON body, in contract key order, written as the CLI writes it (section 4).
 
 use crate::input::{IssueSnapshot, MappingRow, SnapshotInput};
+use crate::json::is_verbatim;
 use crate::json::write::{write_i64, write_opt_str, write_str};
 use crate::normalize::is_blank;
 use crate::routing::ResourceRouting;
@@ -13,32 +14,96 @@ pub(crate) struct Header<'n> {
     pub doctrine_mode: &'n str,
 }
 
-/// A first guess at the body size, so the buffer grows rarely.
-fn size_hint(input: &SnapshotInput<'_>) -> usize {
+/// The body size, a little over rather than under: a buffer that has to
+/// grow doubles, which copies the body written so far and can leave half of
+/// a body's worth of guest memory unused. Counts every key and punctuation
+/// mark, every string's bytes, and 1/16 more of the long free-text fields
+/// (titles, bodies) for escapes (about 1% in the benchmark inputs).
+fn size_hint(h: &Header<'_>, input: &SnapshotInput<'_>) -> usize {
+    let opt = |s: &Option<crate::Text<'_>>| s.as_deref().map_or(0, str::len);
+    let list = |v: &[crate::Text<'_>]| v.iter().map(|s| s.len() + 3).sum::<usize>();
+    // `{"ref":{...}}` with empty strings and a 20-digit priority: 186 bytes.
     let issue_bytes: usize = input
         .issues
         .iter()
         .map(|i| {
-            160 + i.r#ref.id.len()
+            let text = i.title.len() + opt(&i.body);
+            186 + text
+                + text / 16
+                + i.r#ref.id.len()
                 + i.r#ref.system.len()
                 + i.r#ref.workspace.len()
-                + i.r#ref.key.as_deref().map_or(0, str::len)
-                + i.r#ref.url.as_deref().map_or(0, str::len)
-                + i.title.len()
-                + i.body.as_deref().map_or(0, str::len)
-                + i.assignees
-                    .iter()
-                    .chain(&i.labels)
-                    .map(|s| s.len() + 3)
-                    .sum::<usize>()
+                + opt(&i.r#ref.key)
+                + opt(&i.r#ref.url)
+                + i.status.len()
+                + i.issue_type.len()
+                + opt(&i.updated_at)
+                + list(&i.assignees)
+                + list(&i.labels)
         })
         .sum();
-    512 + issue_bytes + input.mappings.len() * 256
+    // A mapping with empty strings: 124 bytes.
+    let mapping_bytes: usize = input
+        .mappings
+        .iter()
+        .map(|m| {
+            124 + m.wp_id.len()
+                + m.system.len()
+                + m.workspace.len()
+                + m.external_id.len()
+                + opt(&m.external_key)
+                + opt(&m.external_url)
+                + m.created_at.len()
+                + m.updated_at.len()
+        })
+        .sum();
+    let owners: usize = input
+        .doctrine_field_owners
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 6)
+        .sum();
+    512 + h.provider.len()
+        + h.workspace.len()
+        + h.doctrine_mode.len()
+        + owners
+        + h.routing.map_or(0, |r| r.resource_id.len())
+        + opt(&input.project_uuid)
+        + opt(&input.project_slug)
+        + input
+            .checkpoint
+            .as_ref()
+            .map_or(0, |c| opt(&c.cursor) + opt(&c.updated_since))
+        + issue_bytes
+        + mapping_bytes
 }
 
-/// Writes the body bytes.
-pub(crate) fn write_body(h: &Header<'_>, input: &SnapshotInput<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(size_hint(input));
+/// Writes an issue's or a mapping's string: copied as it stands when it was
+/// taken verbatim from the JSON source (`src`, see
+/// `json::read_snapshot_input_verbatim`), else escaped.
+#[inline]
+fn write_text(out: &mut Vec<u8>, s: &str, src: Option<&str>) {
+    match src {
+        Some(src) if is_verbatim(s, src) => {
+            out.reserve(s.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+        }
+        _ => write_str(out, s),
+    }
+}
+
+fn write_opt_text(out: &mut Vec<u8>, s: Option<&str>, src: Option<&str>) {
+    match s {
+        Some(s) => write_text(out, s, src),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Writes the body bytes. `src` is the JSON source when the input was read
+/// with `json::read_snapshot_input_verbatim`, else `None`.
+pub(crate) fn write_body(h: &Header<'_>, input: &SnapshotInput<'_>, src: Option<&str>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size_hint(h, input));
     out.extend_from_slice(b"{\"provider\":");
     write_str(&mut out, h.provider);
     out.extend_from_slice(b",\"workspace\":");
@@ -73,14 +138,14 @@ pub(crate) fn write_body(h: &Header<'_>, input: &SnapshotInput<'_>) -> Vec<u8> {
         if i > 0 {
             out.push(b',');
         }
-        write_issue(&mut out, issue);
+        write_issue(&mut out, issue, src);
     }
     out.extend_from_slice(b"],\"mappings\":[");
     for (i, m) in input.mappings.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_mapping(&mut out, m);
+        write_mapping(&mut out, m, src);
     }
     let (cursor, since) = match &input.checkpoint {
         Some(c) => (c.cursor.as_deref(), c.updated_since.as_deref()),
@@ -94,67 +159,67 @@ pub(crate) fn write_body(h: &Header<'_>, input: &SnapshotInput<'_>) -> Vec<u8> {
     out
 }
 
-fn write_list(out: &mut Vec<u8>, items: &[crate::Text<'_>]) {
+fn write_list(out: &mut Vec<u8>, items: &[crate::Text<'_>], src: Option<&str>) {
     out.push(b'[');
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, s);
+        write_text(out, s, src);
     }
     out.push(b']');
 }
 
-fn write_issue(out: &mut Vec<u8>, issue: &IssueSnapshot<'_>) {
+fn write_issue(out: &mut Vec<u8>, issue: &IssueSnapshot<'_>, src: Option<&str>) {
     let r = &issue.r#ref;
     out.extend_from_slice(b"{\"ref\":{\"system\":");
-    write_str(out, &r.system);
+    write_text(out, &r.system, src);
     out.extend_from_slice(b",\"workspace\":");
-    write_str(out, &r.workspace);
+    write_text(out, &r.workspace, src);
     out.extend_from_slice(b",\"id\":");
-    write_str(out, &r.id);
+    write_text(out, &r.id, src);
     out.extend_from_slice(b",\"key\":");
-    write_opt_str(out, r.key.as_deref());
+    write_opt_text(out, r.key.as_deref(), src);
     out.extend_from_slice(b",\"url\":");
-    write_opt_str(out, r.url.as_deref());
+    write_opt_text(out, r.url.as_deref(), src);
     out.extend_from_slice(b"},\"title\":");
-    write_str(out, &issue.title);
+    write_text(out, &issue.title, src);
     out.extend_from_slice(b",\"body\":");
-    write_opt_str(out, issue.body.as_deref());
+    write_opt_text(out, issue.body.as_deref(), src);
     out.extend_from_slice(b",\"status\":");
-    write_str(out, &issue.status);
+    write_text(out, &issue.status, src);
     out.extend_from_slice(b",\"issue_type\":");
-    write_str(out, &issue.issue_type);
+    write_text(out, &issue.issue_type, src);
     out.extend_from_slice(b",\"priority\":");
     match issue.priority {
         Some(p) => write_i64(out, p),
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"assignees\":");
-    write_list(out, &issue.assignees);
+    write_list(out, &issue.assignees, src);
     out.extend_from_slice(b",\"labels\":");
-    write_list(out, &issue.labels);
+    write_list(out, &issue.labels, src);
     out.extend_from_slice(b",\"updated_at\":");
-    write_opt_str(out, issue.updated_at.as_deref());
+    write_opt_text(out, issue.updated_at.as_deref(), src);
     out.push(b'}');
 }
 
-fn write_mapping(out: &mut Vec<u8>, m: &MappingRow<'_>) {
+fn write_mapping(out: &mut Vec<u8>, m: &MappingRow<'_>, src: Option<&str>) {
     out.extend_from_slice(b"{\"wp_id\":");
-    write_str(out, &m.wp_id);
+    write_text(out, &m.wp_id, src);
     out.extend_from_slice(b",\"system\":");
-    write_str(out, &m.system);
+    write_text(out, &m.system, src);
     out.extend_from_slice(b",\"workspace\":");
-    write_str(out, &m.workspace);
+    write_text(out, &m.workspace, src);
     out.extend_from_slice(b",\"external_id\":");
-    write_str(out, &m.external_id);
+    write_text(out, &m.external_id, src);
     out.extend_from_slice(b",\"external_key\":");
-    write_opt_str(out, m.external_key.as_deref());
+    write_opt_text(out, m.external_key.as_deref(), src);
     out.extend_from_slice(b",\"external_url\":");
-    write_opt_str(out, m.external_url.as_deref());
+    write_opt_text(out, m.external_url.as_deref(), src);
     out.extend_from_slice(b",\"created_at\":");
-    write_str(out, &m.created_at);
+    write_text(out, &m.created_at, src);
     out.extend_from_slice(b",\"updated_at\":");
-    write_str(out, &m.updated_at);
+    write_text(out, &m.updated_at, src);
     out.push(b'}');
 }

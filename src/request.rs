@@ -171,7 +171,7 @@ pub fn build_snapshot_payload(
     options: &PublishOptions,
 ) -> Result<PublishRequest, PublishError> {
     crate::limits::check(input)?;
-    build(input, options)
+    build(input, options, None)
 }
 
 /// Computes the request from the JSON form of the input.
@@ -179,13 +179,16 @@ pub fn build_snapshot_payload_json(
     input: &str,
     options: &PublishOptions,
 ) -> Result<PublishRequest, PublishError> {
-    let input = crate::json::read_snapshot_input(input)?;
-    build(&input, options)
+    let src = input;
+    let input = crate::json::read_snapshot_input_verbatim(src)?;
+    build(&input, options, Some(src))
 }
 
+/// `src`: the JSON source when `input` was read from it in verbatim mode.
 fn build(
     input: &SnapshotInput<'_>,
     options: &PublishOptions,
+    src: Option<&str>,
 ) -> Result<PublishRequest, PublishError> {
     for (name, pairs) in [
         ("doctrine_field_owners", &input.doctrine_field_owners),
@@ -221,7 +224,7 @@ fn build(
         routing: routing.as_ref(),
         doctrine_mode: doctrine_mode(input.doctrine_mode.as_deref()),
     };
-    let body = write_body(&header, input);
+    let body = write_body(&header, input, src);
 
     let idempotency_key = match options.idempotency {
         IdempotencyScheme::V1 => v1_key(&V1Fields {

@@ -146,7 +146,7 @@ pub fn verify_snapshot(body: &[u8], idempotency_key: &str) -> Result<SnapshotRec
         checkpoint: Some(checkpoint),
         ..SnapshotInput::default()
     };
-    check_canonical(&write_body(&header, &input), body)?;
+    check_canonical(&write_body(&header, &input, None), body)?;
 
     let scheme = if idempotency_key == v1 {
         IdempotencyScheme::V1

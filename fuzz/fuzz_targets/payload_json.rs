@@ -4,8 +4,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
+use tracker_publish::json::read_snapshot_input;
 use tracker_publish::{
-    IdempotencyScheme, PublishOptions, PublishRequest, build_snapshot_payload_json,
+    IdempotencyScheme, PublishOptions, PublishRequest, build_snapshot_payload,
+    build_snapshot_payload_json,
 };
 
 const SNAPSHOTS_PATH: &str = "/api/v1/connectors/trackers/snapshots/";
@@ -99,5 +101,14 @@ fuzz_target!(|data: &[u8]| {
         }
         (Err(a), Err(b)) => assert_eq!(a, b),
         (a, b) => panic!("schemes disagree: v1 {a:?}, content {b:?}"),
+    }
+    // The JSON entry point copies some strings verbatim from the input; the
+    // result must be that of the decoded input through the typed entry point.
+    let decoded = read_snapshot_input(input)
+        .and_then(|i| build_snapshot_payload(&i, &PublishOptions::default()));
+    match (&results[0], &decoded) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "JSON and decoded-then-typed differ"),
+        (Err(_), _) => {}
+        (a, b) => panic!("JSON {a:?} but decoded-then-typed {b:?}"),
     }
 });

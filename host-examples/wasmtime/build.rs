@@ -32,5 +32,10 @@ fn main() {
         Vec::new()
     };
     std::fs::write(out.join("component.wasm"), wasm_bytes).unwrap();
+    // The lean component's size, for `bench` (client hosts embed that one).
+    let lean = root.join("dist/tracker_publish.wasm");
+    println!("cargo:rerun-if-changed={}", lean.display());
+    let lean_bytes = std::fs::metadata(&lean).map(|m| m.len()).unwrap_or(0);
+    println!("cargo:rustc-env=TRACKER_PUBLISH_LEAN_BYTES={lean_bytes}");
     std::fs::write(out.join("component.cwasm"), cwasm_bytes).unwrap();
 }

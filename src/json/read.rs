@@ -12,7 +12,7 @@ use crate::error::Piece::{Num, Quoted, Str};
 use crate::error::{ErrorKind, PublishError, msg, push};
 use crate::input::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, SnapshotInput, Text};
 use crate::json::value::{Value, float_class};
-use crate::json::write::skip_clean_words;
+use crate::json::write::find_special;
 use crate::limits;
 use crate::verify::SnapshotPayload;
 
@@ -33,6 +33,7 @@ pub(crate) fn read_value(src: &str) -> Result<Value<'_>> {
         pos: 0,
         path: Vec::new(),
         ordered: false,
+        verbatim: false,
     };
     let v = r.value(0)?;
     r.ws();
@@ -47,11 +48,35 @@ pub fn read_snapshot_input(src: &str) -> Result<SnapshotInput<'_>> {
     if src.len() > limits::MAX_INPUT_BYTES {
         return Err(input_too_large(src.len()));
     }
+    read(src, false)
+}
+
+/// [`read_snapshot_input`] for writing the body straight away: an issue's
+/// `title` or `body` whose escapes are all written as the body writes them
+/// is left as it stands in `src`, escapes and all, instead of decoded, and
+/// the body writer copies it unchanged (see [`is_verbatim`]). The input this
+/// returns is only fit for that: such a title or body is not its value.
+pub(crate) fn read_snapshot_input_verbatim(src: &str) -> Result<SnapshotInput<'_>> {
+    read(src, true)
+}
+
+/// True when `s` lies inside `src`: a string the reader took from the source
+/// as it stands, which is already in the body's form. Without escapes, the
+/// reader only borrows strings that hold no character to escape; with them,
+/// only in verbatim mode, and only escapes the writer would write itself.
+#[inline]
+pub(crate) fn is_verbatim(s: &str, src: &str) -> bool {
+    let (p, b) = (s.as_ptr() as usize, src.as_ptr() as usize);
+    p >= b && p + s.len() <= b + src.len()
+}
+
+fn read(src: &str, verbatim: bool) -> Result<SnapshotInput<'_>> {
     let mut r = Reader {
         src,
         pos: 0,
         path: Vec::with_capacity(8),
         ordered: false,
+        verbatim,
     };
     let input = r.snapshot_input()?;
     r.ws();
@@ -74,6 +99,7 @@ pub fn read_snapshot_payload(src: &str) -> Result<SnapshotPayload<'_>> {
         pos: 0,
         path: Vec::with_capacity(8),
         ordered: true,
+        verbatim: false,
     };
     let payload = r.snapshot_payload()?;
     r.ws();
@@ -136,6 +162,8 @@ struct Reader<'a> {
     /// Fields must come in schema order (a payload, which a client writes in
     /// contract order), not in any order (the input form).
     ordered: bool,
+    /// See [`read_snapshot_input_verbatim`].
+    verbatim: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -321,42 +349,50 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string, borrowed when it has no escapes.
+    /// A string, borrowed when it has no escapes. The common case (no
+    /// escape) is inlined into the callers; the rest is out of line.
+    #[inline]
     fn raw_string(&mut self) -> Result<Text<'a>> {
         let bytes = self.src.as_bytes();
         // Caller checked the opening quote.
-        self.pos += 1;
-        let start = self.pos;
-        loop {
-            self.pos = skip_clean_words(bytes, self.pos);
-            match bytes.get(self.pos) {
-                None => return Err(self.syntax("unterminated string")),
-                Some(b'"') => {
-                    let s = self.slice(start, self.pos)?;
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(&b) if b < 0x20 => return Err(self.syntax("control character in string")),
-                Some(_) => self.pos += 1,
-            }
+        let start = self.pos + 1;
+        // `find_special` stops only at `"`, `\` or a control character.
+        let end = find_special(bytes, start);
+        if bytes.get(end) == Some(&b'"')
+            && let Some(s) = self.src.get(start..end)
+        {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(s));
+        }
+        self.pos = end;
+        self.escaped_string(start)
+    }
+
+    /// [`Self::raw_string`] from the first byte that is not plain text.
+    #[inline(never)]
+    fn escaped_string(&mut self, start: usize) -> Result<Text<'a>> {
+        let bytes = self.src.as_bytes();
+        match bytes.get(self.pos) {
+            None => return Err(self.syntax("unterminated string")),
+            Some(b'\\') => {}
+            // Only if `src[start..pos]` were not on character boundaries,
+            // which the reader never cuts at (see `slice`).
+            Some(b'"') => return Err(self.syntax("invalid UTF-8")),
+            Some(_) => return Err(self.syntax("control character in string")),
         }
         let mut out = String::with_capacity(self.pos - start + 16);
         out.push_str(self.slice(start, self.pos)?);
         loop {
             let run = self.pos;
-            self.pos = skip_clean_words(bytes, self.pos);
-            while let Some(&b) = bytes.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos = find_special(bytes, self.pos);
             out.push_str(self.slice(run, self.pos)?);
             match bytes.get(self.pos) {
                 None => return Err(self.syntax("unterminated string")),
                 Some(b'"') => {
                     self.pos += 1;
+                    // The spare capacity of the last doubling is given back
+                    // (free for the component's allocator: the newest block).
+                    out.shrink_to_fit();
                     return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
@@ -385,6 +421,71 @@ impl<'a> Reader<'a> {
                 Some(_) => return Err(self.syntax("control character in string")),
             }
         }
+    }
+
+    /// At an opening quote: the string as it stands in the source, escapes
+    /// included, when every escape in it is the one the body writer would
+    /// write for its character (`\"` `\\` `\b` `\f` `\n` `\r` `\t`, else
+    /// `\u00xx` in lower-case hex for the other control characters) and it
+    /// is within the string limit; else `None`, leaving the position as it
+    /// was, and the string is read the ordinary way (which reports any error).
+    fn verbatim_string(&mut self) -> Option<&'a str> {
+        let bytes = self.src.as_bytes();
+        let start = self.pos + 1;
+        let mut i = start;
+        loop {
+            i = find_special(bytes, i);
+            match bytes.get(i)? {
+                b'"' => break,
+                b'\\' => {}
+                _ => return None,
+            }
+            match bytes.get(i + 1)? {
+                b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' => match bytes.get(i + 2..i + 6)? {
+                    [b'0', b'0', b'0', b'0'..=b'7' | b'b' | b'e' | b'f']
+                    | [b'0', b'0', b'1', b'0'..=b'9' | b'a'..=b'f'] => i += 6,
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        if i - start > limits::MAX_STRING_BYTES {
+            return None;
+        }
+        let s = self.src.get(start..i)?;
+        self.pos = i + 1;
+        Some(s)
+    }
+
+    /// An issue's `title` (see [`read_snapshot_input_verbatim`]).
+    #[inline(never)]
+    fn put_text(&mut self, field: &mut Text<'a>) -> Result<()> {
+        if self.verbatim {
+            self.ws();
+            if self.peek() == Some(b'"')
+                && let Some(s) = self.verbatim_string()
+            {
+                *field = Cow::Borrowed(s);
+                return Ok(());
+            }
+        }
+        self.put_string(field)
+    }
+
+    /// An issue's `body` (see [`read_snapshot_input_verbatim`]).
+    #[inline(never)]
+    fn put_opt_text(&mut self, field: &mut Option<Text<'a>>) -> Result<()> {
+        if self.verbatim {
+            self.ws();
+            if self.peek() == Some(b'"')
+                && let Some(s) = self.verbatim_string()
+            {
+                *field = Some(Cow::Borrowed(s));
+                return Ok(());
+            }
+        }
+        self.put_opt_string(field)
     }
 
     fn hex4(&mut self) -> Result<u32> {
@@ -825,8 +926,8 @@ impl<'a> Reader<'a> {
         self.object("an object (an issue)", |r, key| {
             match key.as_ref() {
                 "ref" => set!(r, seen, 1 << 0, out.r#ref, r.issue_ref()?),
-                "title" => put!(r, seen, 1 << 1, r.put_string(&mut out.title)),
-                "body" => put!(r, seen, 1 << 2, r.put_opt_string(&mut out.body)),
+                "title" => put!(r, seen, 1 << 1, r.put_text(&mut out.title)),
+                "body" => put!(r, seen, 1 << 2, r.put_opt_text(&mut out.body)),
                 "status" => put!(r, seen, 1 << 3, r.put_string(&mut out.status)),
                 "issue_type" => put!(r, seen, 1 << 4, r.put_string(&mut out.issue_type)),
                 "priority" => set!(r, seen, 1 << 5, out.priority, r.opt_i64()?),
@@ -1042,4 +1143,77 @@ impl<'a> Reader<'a> {
 /// True when a key can be shown as `.key` in a path.
 fn is_ident(k: &str) -> bool {
     !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PublishOptions, build_snapshot_payload, build_snapshot_payload_json};
+
+    fn input(title: &str, body: &str) -> String {
+        format!(
+            r#"{{"server_url":"https://x.test","auth_token":null,"provider":"jira","workspace":"w",
+            "doctrine_field_owners":{{}},"credentials":{{}},"project_uuid":null,"project_slug":null,
+            "issues":[{{"ref":{{"system":"jira","workspace":"w","id":"1","key":null,"url":null}},
+            "title":"{title}","body":"{body}","status":"todo","issue_type":"bug","priority":null,
+            "assignees":["a\"b"],"labels":["\u00e9"],"updated_at":null}}],"mappings":[],"checkpoint":null}}"#
+        )
+    }
+
+    /// The body from the JSON entry point (verbatim titles and bodies) is the
+    /// body of the decoded input, for every way of writing an escape: the
+    /// writer's own (copied) and every other (decoded and written again).
+    #[test]
+    fn verbatim_strings_give_the_same_body_as_decoded_ones() {
+        let mut spellings: Vec<String> = vec![
+            r#"\""#.into(),
+            r"\\".into(),
+            r"\/".into(),
+            r"\u0041".into(),
+            r"\u00e9".into(),
+            r"\u00E9".into(),
+            r"\ud83d\ude42".into(),
+            r"\u2028".into(),
+            "plain é 漢 🙂".into(),
+            String::new(),
+        ];
+        for c in 0u8..0x20 {
+            spellings.push(format!("\\u{:04x}", c));
+            spellings.push(format!("\\u{:04X}", c));
+        }
+        for short in ["\\b", "\\f", "\\n", "\\r", "\\t"] {
+            spellings.push(short.into());
+        }
+        let options = PublishOptions::default();
+        for a in &spellings {
+            for b in [&spellings[0], &spellings[2], &spellings[12], a] {
+                let (title, body) = (
+                    format!("x{a}y{b}"),
+                    format!("{b}{a} long enough to span a word {a}"),
+                );
+                let text = input(&title, &body);
+                let decoded = read_snapshot_input(&text).expect("valid input");
+                let want = build_snapshot_payload(&decoded, &options).expect("builds");
+                let got = build_snapshot_payload_json(&text, &options).expect("builds");
+                assert_eq!(
+                    String::from_utf8_lossy(&got.body),
+                    String::from_utf8_lossy(&want.body),
+                    "title {title:?} body {body:?}"
+                );
+            }
+        }
+    }
+
+    /// A bad string in a title or body is refused as before: the verbatim scan
+    /// gives up and the ordinary reader reports it.
+    #[test]
+    fn bad_strings_are_refused_with_the_same_message() {
+        for bad in [r"\x", r"\u00", r"\ud800", "\u{1}", r"\u00G0"] {
+            let text = input("ok", bad);
+            let e = build_snapshot_payload_json(&text, &PublishOptions::default()).unwrap_err();
+            let d = read_snapshot_input(&text).unwrap_err();
+            assert_eq!(e, d, "{bad:?}");
+            assert!(e.message().starts_with("issues[0].body"), "{}", e.message());
+        }
+    }
 }

@@ -10,33 +10,44 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-/// Eight bytes at a time: true when any byte of the word is `< 0x20`, `"` or `\`.
+/// Eight bytes at a time: a mask with the high bit set in the lowest byte of
+/// the word that is `< 0x20`, `"` or `\` (zero when there is none). Bits
+/// above the lowest may be false hits (borrows run upwards), so only the
+/// lowest set bit is used.
 #[inline]
-fn word_needs_escape(w: u64) -> bool {
+fn special_mask(w: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
     // Bytes < 0x20: subtracting 0x20 borrows into the high bit; masked by !w
     // so that bytes >= 0x80 (UTF-8) do not count.
     let control = w.wrapping_sub(LO * 0x20) & !w & HI;
-    control | has_zero(w ^ (LO * b'"' as u64)) | has_zero(w ^ (LO * b'\\' as u64)) != 0
+    control | has_zero(w ^ (LO * b'"' as u64)) | has_zero(w ^ (LO * b'\\' as u64))
 }
 
-/// The first index at or after `i` whose eight-byte word holds a byte that
-/// may need escaping (or where fewer than eight bytes remain): clean runs of
-/// text are skipped a word at a time. Shared by the writer and the reader,
-/// which look for the same three kinds of byte.
+/// The index of the first byte at or after `i` that must be escaped (`< 0x20`,
+/// `"` or `\`), or `bytes.len()` when there is none: clean text is skipped a
+/// word at a time, and the byte found is exact, so callers never step over a
+/// word byte by byte. Shared by the writer and the reader, which look for the
+/// same three kinds of byte.
 #[inline]
-pub(crate) fn skip_clean_words(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn find_special(bytes: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = bytes.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        if word_needs_escape(u64::from_le_bytes(word)) {
-            break;
+        let mask = special_mask(u64::from_le_bytes(word));
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    i
+    while let Some(&b) = bytes.get(i) {
+        if needs_escape(b) {
+            return i;
+        }
+        i += 1;
+    }
+    i.min(bytes.len())
 }
 
 /// Appends `s` as a JSON string, quotes included.
@@ -45,19 +56,16 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        i = skip_clean_words(bytes, i);
-        let Some(&b) = bytes.get(i) else { break };
-        if needs_escape(b) {
-            // `get`, not indexing: no panic path in the guest (`start <= i`).
-            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-            write_escape(out, b);
-            start = i + 1;
+    loop {
+        let i = find_special(bytes, start);
+        // `get`, not indexing: no panic path in the guest (`start <= i`).
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        match bytes.get(i) {
+            Some(&b) => write_escape(out, b),
+            None => break,
         }
-        i += 1;
+        start = i + 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
 }
 
@@ -155,6 +163,29 @@ mod tests {
                     })
                     .collect();
                 assert_eq!(enc(&s), format!("\"{slow}\""));
+            }
+        }
+    }
+
+    #[test]
+    fn find_special_is_exact_for_every_byte_mix() {
+        // Bytes next to the three kinds (0x1f/0x20, '"'/'#', '\\'/']'),
+        // UTF-8 lead and continuation bytes, and the extremes.
+        const ALPHABET: [u8; 12] = [
+            b'a', b' ', b'!', b'"', b'#', b'\\', b']', 0x00, 0x1f, 0x80, 0xc3, 0xff,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 24) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|k| ALPHABET[((seed >> (k * 2 % 60)) as usize + k) % ALPHABET.len()])
+                .collect();
+            for from in 0..=len {
+                let want = (from..len).find(|&i| needs_escape(bytes[i])).unwrap_or(len);
+                assert_eq!(find_special(&bytes, from), want, "{bytes:?} from {from}");
             }
         }
     }

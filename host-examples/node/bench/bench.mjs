@@ -9,10 +9,14 @@
 //   routing_us       one resolveResourceRouting call (Jira credentials), the
 //                    median of 200,000 calls timed one by one;
 //   routing_mean_us  the same calls timed in batches of 10,000 (no timer cost);
-//   payload_ms       buildSnapshotPayload on the input file (median, min, max
+//   payload_ms       buildSnapshotPayload on the input file (median; p25_ms,
+//                    p75_ms, min_ms, max_ms
 //                    over the iterations), as cli_baseline.py times the CLI:
 //                    reading and parsing the file is not timed;
-//   stringify_ms     of which JSON.stringify of the input (median).
+//   stringify_ms     of which JSON.stringify of the input (median);
+//   payload_json_ms  build-snapshot-payload-json through the jco bindings
+//                    alone, on the file's text (what wasmtime's
+//                    payload_json_ms measures), with _p25_ms and _p75_ms.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,6 +25,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { buildSnapshotPayload, resolveResourceRouting } = await import(
   pathToFileURL(join(here, '..', '..', '..', 'dist', 'node', 'index.js')).href
 );
+
+// The jco bindings themselves, for the component call alone (no JS API around it).
+const { instantiate } = await import(
+  pathToFileURL(join(here, '..', '..', '..', 'dist', 'node', 'gen', 'tracker_publish.js')).href
+);
+const core = new WebAssembly.Module(
+  readFileSync(join(here, '..', '..', '..', 'dist', 'node', 'gen', 'tracker_publish.core.wasm')),
+);
+const raw = instantiate(() => core, {}).publish;
 
 const args = process.argv.slice(2);
 const path = args.find((a) => !a.startsWith('--'));
@@ -35,6 +48,10 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.round((s.length - 1) * q)];
 };
 const round = (x, digits) => Number(x.toFixed(digits));
 
@@ -61,6 +78,15 @@ let bodyBytes = 0;
 for (let i = 0; i < 3; i++) bodyBytes = buildSnapshotPayload(input).bodyBytes.length; // warm up
 const payload = [];
 const stringify = [];
+const text = readFileSync(path, 'utf8');
+const options = { idempotency: 'v1' };
+for (let i = 0; i < 3; i++) sink += raw.buildSnapshotPayloadJson(text, options).body.length; // warm up
+const json = [];
+for (let i = 0; i < iterations; i++) {
+  const t0 = performance.now();
+  sink += raw.buildSnapshotPayloadJson(text, options).body.length;
+  json.push(performance.now() - t0);
+}
 for (let i = 0; i < iterations; i++) {
   let t0 = performance.now();
   sink += JSON.stringify(input).length;
@@ -75,12 +101,19 @@ console.log(
     node: process.version,
     routing_us: round(median(single), 3),
     routing_mean_us: round(median(batches), 3),
+    routing_mean_p25_us: round(quantile(batches, 0.25), 3),
+    routing_mean_p75_us: round(quantile(batches, 0.75), 3),
     issues: input.issues.length,
     body_bytes: bodyBytes,
-    payload_ms: round(median(payload), 2),
-    min_ms: round(Math.min(...payload), 2),
-    max_ms: round(Math.max(...payload), 2),
+    payload_ms: round(median(payload), 3),
+    p25_ms: round(quantile(payload, 0.25), 3),
+    p75_ms: round(quantile(payload, 0.75), 3),
+    min_ms: round(Math.min(...payload), 3),
+    max_ms: round(Math.max(...payload), 3),
     stringify_ms: round(median(stringify), 2),
+    payload_json_ms: round(median(json), 3),
+    payload_json_p25_ms: round(quantile(json, 0.25), 3),
+    payload_json_p75_ms: round(quantile(json, 0.75), 3),
     iterations,
     sink: sink > 0,
   }),

@@ -103,10 +103,12 @@ impl Default for Limits {
 /// How often the engine's epoch advances; deadlines are counted in ticks.
 const TICK: Duration = Duration::from_millis(10);
 
-/// The store's data: the memory bound, and whether it was hit.
+/// The store's data: the memory bound, whether it was hit, and the largest
+/// size the guest's memory was allowed to reach (for `bench`).
 struct Guard {
     memory_bytes: usize,
     memory_denied: bool,
+    memory_peak: usize,
 }
 
 impl ResourceLimiter for Guard {
@@ -118,6 +120,9 @@ impl ResourceLimiter for Guard {
     ) -> wasmtime::Result<bool> {
         let allowed = desired <= self.memory_bytes;
         self.memory_denied |= !allowed;
+        if allowed {
+            self.memory_peak = self.memory_peak.max(desired);
+        }
         Ok(allowed)
     }
 
@@ -242,6 +247,7 @@ impl Publisher {
             Guard {
                 memory_bytes: limits.memory_bytes,
                 memory_denied: false,
+                memory_peak: 0,
             },
         );
         store.limiter(|g| g);
@@ -407,6 +413,12 @@ impl Publisher {
             }),
             Err(e) => Err(PublishError::new(kind(e.kind), e.message)),
         }))
+    }
+
+    /// The largest size, in bytes, the current instance's linear memory has
+    /// grown to (wasm memory never shrinks, so this is its peak so far).
+    pub fn guest_memory_peak_bytes(&self) -> usize {
+        self.store.data().memory_peak
     }
 
     /// `normalize-provider`.

@@ -163,10 +163,15 @@ enum Command {
     /// Measure the component on one snapshot input: routing per call, both payload
     /// entry points, the same JSON work in native Rust, instantiation.
     ///
-    /// Prints one JSON object: routing_ns, payload_json_ms, payload_typed_ms,
-    /// payload_native_ms (medians, with _min_ms/_max_ms), verify_ms and
-    /// verify_native_ms (verify-snapshot of the built body), instantiate_us
-    /// (pooling allocator, pre-instantiated), component_bytes, body_bytes.
+    /// Prints one JSON object: routing_ns (wasmtime) and routing_native_ns,
+    /// payload_json_ms, payload_typed_ms, payload_native_ms (medians, each with
+    /// _p25/_p75/_min/_max), instantiate_us (pooling allocator, pre-instantiated)
+    /// and instantiate_on_demand_us, component_bytes, body_bytes, input_bytes,
+    /// peak_guest_memory_bytes (JSON entry point, fresh instance) and
+    /// peak_guest_memory_typed_bytes, verify_ms and verify_native_ms
+    /// (verify-snapshot of the built body).
+    /// component_bytes is the lean component's size (what client hosts embed),
+    /// component_full_bytes the command's.
     Bench {
         /// The snapshot input (JSON form), e.g. from bench/gen_snapshot.py.
         #[arg(long, value_name = "FILE")]

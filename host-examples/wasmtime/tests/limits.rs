@@ -84,3 +84,35 @@ fn default_bounds_let_a_large_snapshot_through() {
         request.body.len()
     );
 }
+
+#[test]
+fn guest_memory_is_reused_from_call_to_call() {
+    // The component's allocator starts over once a call's result is freed:
+    // many calls, refusals and every entry point in between, must not grow
+    // the guest's memory past what the first large call needed.
+    let mut p = Publisher::new().unwrap();
+    let input = snapshot(2_000);
+    let first = p
+        .build_json(&input, IdempotencyScheme::V1)
+        .unwrap()
+        .unwrap();
+    let peak = p.guest_memory_peak_bytes();
+    assert!(peak > 0);
+    for round in 0..30 {
+        let again = p
+            .build_json(&input, IdempotencyScheme::Content)
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.body, first.body, "round {round}");
+        p.build_json(r#"{"server_url": 1}"#, IdempotencyScheme::V1)
+            .unwrap()
+            .expect_err("a refusal");
+        p.build_json(&small(), IdempotencyScheme::V1)
+            .unwrap()
+            .unwrap();
+        p.resolve_routing("jira", &[("project_key".into(), "ACME".into())])
+            .unwrap();
+        p.normalize_provider(" Jira ").unwrap();
+    }
+    assert_eq!(p.guest_memory_peak_bytes(), peak, "the guest memory grew");
+}
