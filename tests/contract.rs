@@ -2534,3 +2534,24 @@ fn refusal_messages_name_the_field_and_repeat_no_secret() {
         assert!(!e.to_string().contains(secret), "{kind}: {e}");
     }
 }
+
+#[test]
+fn json_form_nested_past_the_limit_is_too_large_naming_it() {
+    // 600 arrays where a string is expected: a hostile input, refused by the
+    // named limit before any of it is read.
+    let deep = format!("{}\"x\"{}", "[".repeat(600), "]".repeat(600));
+    let text = base().to_string().replacen("\"jira\"", &deep, 1);
+    let e = json_refused(&text);
+    assert_eq!(e.kind(), ErrorKind::TooLarge, "{}", e.message());
+    assert!(e.message().contains("MAX_NESTING_DEPTH"), "{}", e.message());
+    // Shallow nesting in the wrong place is just the wrong type.
+    let text = base().to_string().replacen("\"jira\"", "[[\"jira\"]]", 1);
+    let e = json_refused(&text);
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{}", e.message());
+    assert!(
+        e.message()
+            .starts_with("provider: expected a string, found an array"),
+        "{}",
+        e.message()
+    );
+}

@@ -237,12 +237,56 @@ impl<'a> Reader<'a> {
     #[cold]
     #[inline(never)]
     fn expected(&self, what: &str) -> PublishError {
+        // An array or object where the schema has none: if it nests past the
+        // limit, say so (a hostile input), else it is just the wrong type.
+        if self.nests_deeper_than(limits::MAX_NESTING_DEPTH) {
+            return self.too_large(&msg(&[
+                Str("nested deeper than "),
+                Num(limits::MAX_NESTING_DEPTH),
+                Str(" arrays and objects (MAX_NESTING_DEPTH)"),
+            ]));
+        }
         self.at(&msg(&[
             Str("expected "),
             Str(what),
             Str(", found "),
             Str(kind_name(self.peek())),
         ]))
+    }
+
+    /// Whether the value at the current position opens more than `limit`
+    /// arrays and objects at once (strings skipped, nothing allocated).
+    #[cold]
+    #[inline(never)]
+    fn nests_deeper_than(&self, limit: usize) -> bool {
+        if !matches!(self.peek(), Some(b'[' | b'{')) {
+            return false;
+        }
+        let bytes = self.src.as_bytes();
+        let (mut depth, mut i, mut in_string) = (0usize, self.pos, false);
+        while let Some(&b) = bytes.get(i) {
+            i += 1;
+            match (in_string, b) {
+                (true, b'\\') => i += 1,
+                (true, b'"') => in_string = false,
+                (true, _) => {}
+                (false, b'"') => in_string = true,
+                (false, b'[' | b'{') => {
+                    depth += 1;
+                    if depth > limit {
+                        return true;
+                    }
+                }
+                (false, b']' | b'}') => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return false;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
     }
 
     /// `too-large` at the current path: `"{path}: {what}"`.
