@@ -79,45 +79,52 @@ pub fn issue_from_stored_row<'a>(
             ]),
         )
     })?;
-    if !matches!(value, Value::Object(_)) {
+    // The strings the snapshot keeps are moved out of the row's tree, not
+    // copied (an escaped body is decoded once, and only once).
+    let Value::Object(mut pairs) = value else {
         return Err(row_err("", "expected a JSON object"));
-    }
-    let field = |name: &str| value.get(name);
+    };
 
-    let r = match field("ref") {
-        Some(r @ Value::Object(_)) => r,
+    let mut r = match take(&mut pairs, "ref") {
+        Some(Value::Object(r)) => r,
         Some(_) => return Err(row_err("ref", "expected an object")),
         None => return Err(row_err("ref", "missing field")),
     };
-    let part = |name: &str| ref_part(r.get(name)).map_err(|w| row_err(&dotted("ref", name), w));
-    let opt = |name: &str| opt_text(r.get(name)).map_err(|w| row_err(&dotted("ref", name), w));
+    let mut part =
+        |name: &str| ref_part(take(&mut r, name)).map_err(|w| row_err(&dotted("ref", name), w));
+    let (system, workspace, id) = (part("system")?, part("workspace")?, part("id")?);
+    let mut opt =
+        |name: &str| opt_text(take(&mut r, name)).map_err(|w| row_err(&dotted("ref", name), w));
     let issue_ref = IssueRef {
-        system: part("system")?,
-        workspace: part("workspace")?,
-        id: part("id")?,
+        system,
+        workspace,
+        id,
         key: opt("key")?,
         url: opt("url")?,
     };
 
-    let title = match field("title") {
+    let title = match take(&mut pairs, "title") {
         None | Some(Value::Null) => Cow::Borrowed("Untitled"),
         Some(Value::Str(s)) if s.is_empty() => Cow::Borrowed("Untitled"),
-        Some(Value::Str(s)) if is_blank(s) => {
+        Some(Value::Str(s)) if is_blank(&s) => {
             return Err(row_err(
                 "title",
                 "white space only (the tracker model refuses it)",
             ));
         }
-        Some(Value::Str(s)) => s.clone(),
-        Some(v) => return Err(row_err("title", &not_faithful(v))),
+        Some(Value::Str(s)) => s,
+        Some(v) => return Err(row_err("title", &not_faithful(&v))),
     };
-    let body = opt_text(field("body")).map_err(|w| row_err("body", w))?;
+    let body = opt_text(take(&mut pairs, "body")).map_err(|w| row_err("body", w))?;
+    let assignees = text_list(take(&mut pairs, "assignees"))
+        .map_err(|(f, w)| row_err(&index("assignees", f), &w))?;
+    let labels =
+        text_list(take(&mut pairs, "labels")).map_err(|(f, w)| row_err(&index("labels", f), &w))?;
+    let value = Value::Object(pairs);
+    let field = |name: &str| value.get(name);
     let status = choice(field("status"), &STATUSES, "todo");
     let issue_type = choice(field("issue_type"), &ISSUE_TYPES, "task");
     let priority = priority(field("priority")).map_err(|w| row_err("priority", w))?;
-    let assignees =
-        text_list(field("assignees")).map_err(|(f, w)| row_err(&index("assignees", f), &w))?;
-    let labels = text_list(field("labels")).map_err(|(f, w)| row_err(&index("labels", f), &w))?;
     let updated_at = match field("updated_at") {
         Some(Value::Str(s)) => stored_timestamp(Some(s)).map(Cow::Owned),
         _ => None,
@@ -150,6 +157,16 @@ pub fn issue_from_stored_row<'a>(
     })
 }
 
+/// The value of `key` (the last one, as a Python dict keeps it), moved out
+/// of the object; `None` when missing.
+fn take<'a>(pairs: &mut [(Text<'a>, Value<'a>)], key: &str) -> Option<Value<'a>> {
+    pairs
+        .iter_mut()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| core::mem::replace(v, Value::Null))
+}
+
 fn dotted(a: &str, b: &str) -> String {
     msg(&[Str(a), Str("."), Str(b)])
 }
@@ -174,12 +191,12 @@ fn not_faithful(v: &Value<'_>) -> String {
 
 /// `ref.system`, `ref.workspace`, `ref.id`: a string that is not blank, or a
 /// non-zero integer as its decimal text.
-fn ref_part<'a>(v: Option<&Value<'a>>) -> Result<Text<'a>, &'static str> {
+fn ref_part(v: Option<Value<'_>>) -> Result<Text<'_>, &'static str> {
     match v {
         None => Err("missing field"),
-        Some(Value::Str(s)) if is_blank(s) => Err("empty or white space only"),
-        Some(Value::Str(s)) => Ok(s.clone()),
-        Some(v @ Value::Int(t)) if v.truthy() => Ok(Cow::Borrowed(t)),
+        Some(Value::Str(s)) if is_blank(&s) => Err("empty or white space only"),
+        Some(Value::Str(s)) => Ok(s),
+        Some(Value::Int(t)) if !matches!(t, "0" | "-0") => Ok(Cow::Borrowed(t)),
         Some(v) if !v.truthy() => Err("null, false, 0 or empty (the tracker model refuses it)"),
         Some(_) => Err(
             "expected a string or a non-zero integer (the CLI would publish the Python str() of this)",
@@ -188,10 +205,10 @@ fn ref_part<'a>(v: Option<&Value<'a>>) -> Result<Text<'a>, &'static str> {
 }
 
 /// `ref.key`, `ref.url`, `body`: a string, an integer as its text, or null.
-fn opt_text<'a>(v: Option<&Value<'a>>) -> Result<Option<Text<'a>>, &'static str> {
+fn opt_text(v: Option<Value<'_>>) -> Result<Option<Text<'_>>, &'static str> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(s.clone())),
+        Some(Value::Str(s)) => Ok(Some(s)),
         Some(Value::Int(t)) => Ok(Some(int_text(t))),
         Some(_) => Err(
             "expected a string, an integer or null (the CLI would publish the Python str() of this)",
@@ -267,16 +284,16 @@ fn py_isdigit(c: char) -> bool {
 }
 
 /// `assignees`, `labels`: missing is empty; a list of strings and integers.
-fn text_list<'a>(v: Option<&Value<'a>>) -> Result<Vec<Text<'a>>, (Option<usize>, String)> {
+fn text_list(v: Option<Value<'_>>) -> Result<Vec<Text<'_>>, (Option<usize>, String)> {
     match v {
         None => Ok(Vec::new()),
         Some(Value::Array(items)) => items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, item)| match item {
-                Value::Str(s) => Ok(s.clone()),
+                Value::Str(s) => Ok(s),
                 Value::Int(t) => Ok(int_text(t)),
-                other => Err((Some(i), not_faithful(other))),
+                other => Err((Some(i), not_faithful(&other))),
             })
             .collect(),
         Some(other) => Err((
