@@ -414,6 +414,7 @@ function show(text, caret) {
 /** A new input (sample, file, drop): it is the real text; its secrets are remembered and masked. */
 function setInput(text) {
   clearTimeout(timer);
+  pending = false;
   realText = text;
   remembered = new Map();
   for (const s of secretSpans(text) ?? []) if (hidden(s)) remembered.set(s.id, s);
@@ -429,6 +430,7 @@ function setInput(text) {
  */
 function edit(typed, caret) {
   clearTimeout(timer);
+  pending = false;
   const spans = secretSpans(typed);
   if (revealed) {
     realText = typed;
@@ -451,12 +453,19 @@ function edit(typed, caret) {
 }
 
 let timer = 0;
+let pending = false;
 /** Typing into a large snapshot: wait for a pause instead of taking in every key. */
 function onInput() {
   clearTimeout(timer);
   const later = () => edit(input.value, input.selectionEnd);
+  pending = true;
   if (input.value.length > 200_000) timer = setTimeout(later, 200);
   else later();
+}
+
+/** Takes in an edit still waiting for its pause, before anything reads `realText`. */
+function flush() {
+  if (pending) edit(input.value, input.selectionEnd);
 }
 
 /** A paste goes through `edit` before it reaches the textarea, so a pasted secret is never in it, even for a moment. */
@@ -480,7 +489,12 @@ async function loadFile(file) {
 function wire() {
   input.addEventListener('input', onInput);
   input.addEventListener('paste', onPaste);
-  for (const r of document.querySelectorAll('input[name="scheme"]')) r.addEventListener('change', render);
+  for (const r of document.querySelectorAll('input[name="scheme"]')) {
+    r.addEventListener('change', () => {
+      if (pending) flush();
+      else render();
+    });
+  }
   $('sample').addEventListener('click', async () => load(await (await fetch('sample.json')).text()));
   $('file').addEventListener('change', (e) => loadFile(/** @type {HTMLInputElement} */ (e.target).files?.[0]));
 
@@ -501,6 +515,7 @@ function wire() {
 
   const reveal = $('reveal');
   reveal.addEventListener('click', () => {
+    flush();
     revealed = !revealed;
     reveal.setAttribute('aria-pressed', String(revealed));
     reveal.textContent = revealed ? 'Hide secrets' : 'Reveal secrets';
