@@ -1,7 +1,8 @@
 // The preview page: gathers a snapshot input, asks the tracker-publish core
 // (the wasm-bindgen build, ./tracker_publish.js) for the request, and shows
 // it. No rule of the contract lives here: the page only displays what the
-// core returns, masking the Authorization value at this edge.
+// core returns, masking the Authorization value and the input's secrets at
+// this edge.
 import init, { buildSnapshotPayloadJson } from './tracker_publish.js';
 
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -20,6 +21,15 @@ const PRETTY_MAX_CHARS = 1024 * 1024;
 let request = null;
 let bodyText = '';
 let revealed = false;
+/**
+ * The input as given, secrets included: what the core computes from. While
+ * masked, `#input` shows it with every secret value replaced by "***".
+ */
+let realText = '';
+/** Secret values last seen, by `secretId`: {raw: the JSON string token, value}; "***" in an edit stands for these. */
+let remembered = new Map();
+/** What `#input` held after the last edit was taken in: tells newly typed text from text already shown. */
+let shown = '';
 let renders = 0;
 
 function el(tag, text, attrs = {}) {
@@ -238,7 +248,7 @@ function renderRaw() {
 
 function render() {
   renders++;
-  const text = input.value;
+  const text = realText;
   const scheme = /** @type {HTMLInputElement} */ (document.querySelector('input[name="scheme"]:checked')).value;
   clearRequest();
   clearError();
@@ -280,18 +290,196 @@ function render() {
   document.body.dataset.renders = String(renders);
 }
 
-// ---- input ---------------------------------------------------------------
+// ---- the input's secrets ----------------------------------------------------
+// `auth_token` and every value of `credentials` are secrets: while masked,
+// the page keeps them in `realText` and `remembered`, never in `#input`.
+// Masking replaces only those string tokens, so the rest of the text stays as
+// given, character for character.
+
+const MASK = '***';
+const isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
+function skipWs(text, i) {
+  while (i < text.length && isWs(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Index just after the (valid) JSON value starting at `i`. */
+function valueEnd(text, i) {
+  const c = text.charCodeAt(i);
+  if (c === 34) return stringEnd(text, i) + 1;
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    for (let j = i; j < text.length; j++) {
+      const d = text.charCodeAt(j);
+      if (d === 34) j = stringEnd(text, j);
+      else if (d === 123 || d === 91) depth++;
+      else if ((d === 125 || d === 93) && --depth === 0) return j + 1;
+    }
+    throw new Error('unterminated JSON container');
+  }
+  let j = i; // a number, true, false or null
+  while (j < text.length && !isWs(text.charCodeAt(j)) && !',}]'.includes(text[j])) j++;
+  return j;
+}
+
+/** The members of the (valid) JSON object opening at `open`: key, and where its value starts and ends. */
+function objectMembers(text, open) {
+  const out = [];
+  let i = skipWs(text, open + 1);
+  while (text.charCodeAt(i) !== 125) {
+    const keyEnd = stringEnd(text, i) + 1;
+    const key = JSON.parse(text.slice(i, keyEnd));
+    const start = skipWs(text, skipWs(text, keyEnd) + 1); // past the colon
+    const end = valueEnd(text, start);
+    out.push({ key, start, end });
+    i = skipWs(text, end);
+    if (text.charCodeAt(i) === 44) i = skipWs(text, i + 1);
+  }
+  return out;
+}
+
+/**
+ * The secret string tokens of `text` (`auth_token`, each `credentials`
+ * value), with where they are and what they hold; null when `text` is not a
+ * JSON object, so cannot be masked token by token.
+ */
+function secretSpans(text) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+  const spans = [];
+  const add = (id, m) => {
+    if (text.charCodeAt(m.start) !== 34) return; // not a string: nothing to hide, the core names the field
+    const raw = text.slice(m.start, m.end);
+    spans.push({ id, start: m.start, end: m.end, raw, value: JSON.parse(raw) });
+  };
+  for (const m of objectMembers(text, skipWs(text, 0))) {
+    if (m.key === 'auth_token') add('auth_token', m);
+    else if (m.key === 'credentials' && text.charCodeAt(m.start) === 123) {
+      for (const c of objectMembers(text, m.start)) add(JSON.stringify(['credentials', c.key]), c);
+    }
+  }
+  return spans;
+}
+
+/** `text` with `spans` replaced by `withText(span)`, and a caret position carried across. */
+function splice(text, spans, withText, caret = 0) {
+  const parts = [];
+  let at = 0;
+  let length = 0; // of the parts so far
+  let moved = caret;
+  for (const s of spans) {
+    const w = withText(s);
+    const before = text.slice(at, s.start);
+    if (s.end <= caret) moved += w.length - (s.end - s.start);
+    else if (s.start < caret) moved = length + before.length + w.length; // inside a replaced token: after it
+    parts.push(before, w);
+    length += before.length + w.length;
+    at = s.end;
+  }
+  parts.push(text.slice(at));
+  return { text: parts.join(''), caret: moved };
+}
+
+const hidden = (s) => s.value !== '' && s.value !== MASK;
+const count = (text, s) => (s === '' ? 0 : text.split(s).length - 1);
+
+/** Text that is not a JSON object, with every remembered secret value replaced by the mask. */
+function maskLoose(text) {
+  let out = text;
+  for (const { value } of remembered.values()) if (value !== '') out = out.split(value).join(MASK);
+  return out;
+}
+
+/** `text` as `#input` shows it while masked. */
+function maskedText(text) {
+  const spans = secretSpans(text);
+  if (!spans) return maskLoose(text);
+  return splice(text, spans.filter(hidden), () => `"${MASK}"`).text;
+}
+
+/** Puts `text` in `#input`, keeping the caret where it was meant to be. */
+function show(text, caret) {
+  if (input.value !== text) {
+    input.value = text; // .value, not textContent: the input never becomes page markup
+    if (caret !== undefined && document.activeElement === input) input.setSelectionRange(caret, caret);
+  }
+  shown = input.value;
+}
+
+/** A new input (sample, file, drop): it is the real text; its secrets are remembered and masked. */
+function setInput(text) {
+  clearTimeout(timer);
+  pending = false;
+  realText = text;
+  remembered = new Map();
+  for (const s of secretSpans(text) ?? []) if (hidden(s)) remembered.set(s.id, s);
+  show(revealed ? text : maskedText(text), 0);
+  render();
+}
+
+/**
+ * The person changed `#input` (typing, paste): `typed` is its new text and
+ * `caret` where the caret is. While masked, a secret shown as "***" stands
+ * for the remembered value; a new value is remembered and masked at once.
+ * The text is written back only then, so ordinary typing keeps its caret.
+ */
+function edit(typed, caret) {
+  clearTimeout(timer);
+  pending = false;
+  const spans = secretSpans(typed);
+  if (revealed) {
+    realText = typed;
+    for (const s of spans ?? []) if (hidden(s)) remembered.set(s.id, s);
+    show(typed, caret);
+  } else if (!spans) {
+    // Not a JSON object: nothing to mask token by token. The core refuses it;
+    // a remembered secret typed or pasted in is still masked where it appears.
+    realText = typed;
+    const leaks = [...remembered.values()].some((s) => count(typed, s.value) > count(shown, s.value));
+    show(leaks ? maskLoose(typed) : typed, caret);
+  } else {
+    const fresh = spans.filter((s) => hidden(s));
+    for (const s of fresh) remembered.set(s.id, s);
+    realText = splice(typed, spans, (s) => (s.value === MASK && remembered.has(s.id) ? remembered.get(s.id).raw : s.raw)).text;
+    const masked = fresh.length ? splice(typed, fresh, () => `"${MASK}"`, caret) : { text: typed, caret };
+    show(masked.text, masked.caret);
+  }
+  render();
+}
 
 let timer = 0;
-function schedule() {
+let pending = false;
+/** Typing into a large snapshot: wait for a pause instead of taking in every key. */
+function onInput() {
   clearTimeout(timer);
-  // Typing into a large snapshot: wait for a pause instead of recomputing per key.
-  timer = setTimeout(render, input.value.length > 200_000 ? 200 : 0);
+  const later = () => edit(input.value, input.selectionEnd);
+  pending = true;
+  if (input.value.length > 200_000) timer = setTimeout(later, 200);
+  else later();
+}
+
+/** Takes in an edit still waiting for its pause, before anything reads `realText`. */
+function flush() {
+  if (pending) edit(input.value, input.selectionEnd);
+}
+
+/** A paste goes through `edit` before it reaches the textarea, so a pasted secret is never in it, even for a moment. */
+function onPaste(e) {
+  const text = e.clipboardData?.getData('text/plain');
+  if (typeof text !== 'string' || revealed) return;
+  e.preventDefault();
+  const v = input.value;
+  const a = input.selectionStart;
+  edit(v.slice(0, a) + text + v.slice(input.selectionEnd), a + text.length);
 }
 
 async function load(text) {
-  input.value = text; // .value, not textContent: the input never becomes page markup
-  render();
+  setInput(text);
 }
 
 async function loadFile(file) {
@@ -299,8 +487,14 @@ async function loadFile(file) {
 }
 
 function wire() {
-  input.addEventListener('input', schedule);
-  for (const r of document.querySelectorAll('input[name="scheme"]')) r.addEventListener('change', render);
+  input.addEventListener('input', onInput);
+  input.addEventListener('paste', onPaste);
+  for (const r of document.querySelectorAll('input[name="scheme"]')) {
+    r.addEventListener('change', () => {
+      if (pending) flush();
+      else render();
+    });
+  }
   $('sample').addEventListener('click', async () => load(await (await fetch('sample.json')).text()));
   $('file').addEventListener('change', (e) => loadFile(/** @type {HTMLInputElement} */ (e.target).files?.[0]));
 
@@ -321,10 +515,12 @@ function wire() {
 
   const reveal = $('reveal');
   reveal.addEventListener('click', () => {
+    flush();
     revealed = !revealed;
     reveal.setAttribute('aria-pressed', String(revealed));
     reveal.textContent = revealed ? 'Hide secrets' : 'Reveal secrets';
     renderHeaders();
+    show(revealed ? realText : maskedText(realText));
   });
 
   $('copy').addEventListener('click', async () => {
@@ -352,5 +548,5 @@ function wire() {
 
 await init({ module_or_path: new URL('tracker_publish_bg.wasm', import.meta.url) });
 wire();
-if (input.value.trim() !== '') render();
+if (input.value.trim() !== '') setInput(input.value); // a value the browser kept across a reload
 document.documentElement.dataset.ready = 'true';

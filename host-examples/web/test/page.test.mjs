@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../serve.mjs';
 
@@ -97,6 +97,40 @@ function hooks() {
   });
 }
 
+/**
+ * Everything the page holds as text: its markup and the value of every input
+ * and textarea (a textarea's value is not markup, so page.content() misses it).
+ */
+function dom() {
+  return page.evaluate(
+    () =>
+      `${document.documentElement.outerHTML}\n${[...document.querySelectorAll('input, textarea')].map((e) => e.value).join('\n')}`,
+  );
+}
+
+/** `input` as #input must show it while masked: the token and every credential value "***". */
+function maskInput(input) {
+  const out = structuredClone(input);
+  if (typeof out.auth_token === 'string' && out.auth_token !== '') out.auth_token = '***';
+  if (out.credentials && typeof out.credentials === 'object') {
+    for (const [k, v] of Object.entries(out.credentials)) if (typeof v === 'string' && v !== '') out.credentials[k] = '***';
+  }
+  return out;
+}
+
+/** Checks that #input shows `input` masked, and that none of `secrets` is anywhere in the page. */
+async function assertMasked(input, secrets, what = '') {
+  const shown = await page.inputValue('#input');
+  assert.deepEqual(JSON.parse(shown), maskInput(input), `#input is masked ${what}`);
+  const all = await dom();
+  for (const s of secrets) assert.ok(!all.includes(s), `a secret is in the page while masked ${what}: ${s}`);
+}
+
+/** Clicks "Reveal secrets" (or "Hide secrets"). */
+async function toggleReveal() {
+  await page.click('#reveal');
+}
+
 /** JSON text without the white space between tokens: the page's layout undone. */
 function compact(text) {
   let out = '';
@@ -134,10 +168,12 @@ test('every shared vector through the page', async (t) => {
   let ran = 0;
   for (const c of cases) {
     await t.test(c.name, async () => {
-      await paste(JSON.stringify(c.input));
+      const text = JSON.stringify(c.input);
+      await paste(text);
       const got = await hooks();
-      const html = await page.content();
+      const html = await dom();
       const e = c.expected;
+      assert.deepEqual(JSON.parse(await page.inputValue('#input')), maskInput(c.input), '#input shows the input masked');
       if (e.error) {
         assert.equal(got.errorKind, e.error);
         assert.equal(got.errorHidden, false);
@@ -169,11 +205,13 @@ test('every shared vector through the page', async (t) => {
         }
         if (auth) {
           assert.ok(!html.includes(auth), 'the Authorization value is in the page while masked');
-          await page.click('#reveal');
+          await toggleReveal();
           assert.deepEqual((await hooks()).headers, e.headers, 'revealed: the real headers');
-          assert.ok((await page.content()).includes(auth));
-          await page.click('#reveal');
-          assert.ok(!(await page.content()).includes(auth), 'hidden again: the value left the page');
+          assert.equal(await page.inputValue('#input'), text, 'revealed: the input as pasted');
+          assert.ok((await dom()).includes(auth));
+          await toggleReveal();
+          assert.ok(!(await dom()).includes(auth), 'hidden again: the value left the page');
+          await assertMasked(c.input, secretsOf(c.input, e.body + e.endpoint), 'after hiding again');
         }
       }
       ran++;
@@ -181,6 +219,96 @@ test('every shared vector through the page', async (t) => {
   }
   assert.equal(ran, cases.length);
   assert.ok(ran >= MIN_VECTORS, `only ${ran} vectors ran`);
+});
+
+test('the input is masked: edit it, paste a token into it, break and mend it', async () => {
+  // The oracle: the same wasm-bindgen build, in Node, on the real input.
+  const core = await import(pathToFileURL(join(distDir, 'tracker_publish.js')).href);
+  core.initSync({ module: readFileSync(join(distDir, 'tracker_publish_bg.wasm')) });
+  const expect = (input) => {
+    const r = core.buildSnapshotPayloadJson(JSON.stringify(input), 'v1');
+    return { key: r.idempotencyKey, body: Buffer.from(r.body).toString('utf8'), headers: r.headers };
+  };
+  const c = JSON.parse(readFileSync(vectorsPath, 'utf8')).find((v) => v.name === 'jira happy path');
+  assert.ok(c, 'the vector "jira happy path" is missing');
+  const e = c.expected;
+  const secrets = [c.input.auth_token, ...secretsOf(c.input, e.body + e.endpoint)];
+  assert.ok(secrets.length >= 2, 'the vector has a token and an unpublished credential');
+  await page.check('#scheme-v1');
+
+  // Pasted pretty-printed: masked in #input, the preview from the real input.
+  await paste(JSON.stringify(c.input, null, 2));
+  await assertMasked(c.input, secrets, 'after a paste');
+  let got = await hooks();
+  assert.deepEqual(got.headers, masked(e.headers));
+  assert.equal(got.key, e.idempotency_key);
+  assert.equal(got.raw, e.body);
+  const view = await page.inputValue('#input');
+
+  // Typing in an ordinary field: the text is left as typed (caret included), the real token still used.
+  const at = view.indexOf('"workspace": "') + '"workspace": "'.length;
+  await page.focus('#input');
+  await page.evaluate((a) => document.getElementById('input').setSelectionRange(a, a), at);
+  await rerender(() => page.keyboard.type('x'));
+  assert.equal(await page.inputValue('#input'), `${view.slice(0, at)}x${view.slice(at)}`, 'left as typed');
+  assert.equal(await page.evaluate(() => document.getElementById('input').selectionStart), at + 1, 'the caret stayed');
+  const edited = { ...c.input, workspace: `x${c.input.workspace}` };
+  const want = expect(edited);
+  got = await hooks();
+  assert.notEqual(want.key, e.idempotency_key, 'the edit changes the key');
+  assert.equal(got.key, want.key);
+  assert.equal(got.raw, want.body);
+  assert.deepEqual(got.headers, masked(want.headers));
+  await assertMasked(edited, secrets, 'after typing');
+  await toggleReveal();
+  assert.deepEqual((await hooks()).headers, want.headers, 'revealed: the real token was used');
+  assert.equal(await page.inputValue('#input'), JSON.stringify(edited, null, 2), 'revealed: the real input, edited');
+  await toggleReveal();
+  await assertMasked(edited, secrets, 'after hiding again');
+
+  // A new token pasted over the mask replaces the remembered one and is masked at once.
+  const fresh = 'new-token-789';
+  const masked1 = await page.inputValue('#input');
+  const tokenAt = masked1.indexOf('"auth_token": "***"') + '"auth_token": "'.length;
+  await page.evaluate((t) => navigator.clipboard.writeText(t), fresh);
+  await page.focus('#input');
+  await page.evaluate((a) => document.getElementById('input').setSelectionRange(a, a + 3), tokenAt);
+  // Watch every value the textarea takes during the paste: the token must not be one, even for a moment.
+  await page.evaluate((t) => {
+    const input = document.getElementById('input');
+    window.sawToken = false;
+    // Capturing on window: before the page's own listener on the textarea.
+    window.addEventListener('input', () => (window.sawToken ||= input.value.includes(t)), true);
+  }, fresh);
+  await rerender(() => page.keyboard.press('ControlOrMeta+V'));
+  assert.equal(await page.evaluate(() => window.sawToken), false, 'the pasted token was in the textarea');
+  const withFresh = { ...edited, auth_token: fresh };
+  await assertMasked(withFresh, [fresh, ...secrets.slice(1)], 'after pasting a token');
+  assert.equal(await page.inputValue('#input'), masked1, 'the mask is shown where the token was pasted');
+  await toggleReveal();
+  assert.equal(authorization((await hooks()).headers), `Bearer ${fresh}`, 'the pasted token is used');
+  assert.ok(!(await dom()).includes(c.input.auth_token), 'the old token is gone');
+  await toggleReveal();
+
+  // Text that is not JSON: the core refuses it, and no secret comes back into the page.
+  await page.focus('#input');
+  await page.evaluate(() => document.getElementById('input').setSelectionRange(0, 0));
+  await rerender(() => page.keyboard.type('#'));
+  assert.equal((await hooks()).errorKind, 'invalid-input');
+  assert.equal(await page.inputValue('#input'), `#${masked1}`, 'text that is not JSON is left as typed');
+  for (const s of [fresh, ...secrets.slice(1)]) assert.ok(!(await dom()).includes(s), `a secret is in the page: ${s}`);
+  await rerender(() => page.keyboard.press('Backspace'));
+  got = await hooks();
+  assert.equal(got.errorKind, '');
+  assert.equal(got.raw, expect(withFresh).body, 'mended: the remembered secrets are used again');
+  await toggleReveal();
+  assert.equal(authorization((await hooks()).headers), `Bearer ${fresh}`);
+  await toggleReveal();
+
+  // A remembered secret typed into text that is not JSON is masked where it appears.
+  await paste(`{"auth_token": "${fresh}", "workspace": `);
+  assert.equal((await hooks()).errorKind, 'invalid-input');
+  assert.ok(!(await dom()).includes(fresh), 'a remembered secret in text that is not JSON');
 });
 
 test('the sample: masked, revealed, content key, copy, screenshot', async () => {
@@ -192,7 +320,8 @@ test('the sample: masked, revealed, content key, copy, screenshot', async () => 
   assert.equal(got.endpoint, `${sample.server_url}/api/v1/connectors/trackers/snapshots/`);
   assert.equal(authorization(got.headers), 'Bearer ***');
   assert.deepEqual([got.routingType, got.routingId], ['jira_project', sample.credentials.project_key]);
-  assert.ok(!(await page.content()).includes(token), 'the token is in the page while masked');
+  assert.ok(!(await dom()).includes(token), 'the token is in the page while masked');
+  await assertMasked(sample, secretsOf(sample, got.raw + got.endpoint));
   const v1Key = got.key;
 
   // The exact bytes: size, the copy button, and the content key over them.
@@ -219,11 +348,13 @@ test('the sample: masked, revealed, content key, copy, screenshot', async () => 
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await page.screenshot({ path: screenshotPath });
 
-  await page.click('#reveal');
+  await toggleReveal();
   assert.equal(authorization((await hooks()).headers), `Bearer ${token}`);
-  assert.ok((await page.content()).includes(token));
-  await page.click('#reveal');
-  assert.ok(!(await page.content()).includes(token));
+  assert.equal(await page.inputValue('#input'), readFileSync(samplePath, 'utf8'), 'revealed: the sample as loaded');
+  assert.ok((await dom()).includes(token));
+  await toggleReveal();
+  assert.ok(!(await dom()).includes(token));
+  await assertMasked(sample, secretsOf(sample, got.raw + got.endpoint), 'after hiding again');
 });
 
 test('a refusal shows the panel with its kind and the field, never the token', async () => {
@@ -235,7 +366,7 @@ test('a refusal shows the panel with its kind and the field, never the token', a
   assert.equal(await page.isVisible('#error'), true);
   assert.match(got.errorText, /auth_token/);
   assert.deepEqual([got.endpoint, got.headers, got.body], ['', [], '']);
-  assert.ok(!(await page.content()).includes('secret-abc'));
+  assert.ok(!(await dom()).includes('secret-abc'), 'the refused token is in the page');
 
   await paste('{"server_url": "https://example.com", "issues": [');
   assert.equal((await hooks()).errorKind, 'invalid-input');
@@ -258,8 +389,13 @@ test('upload and drag-and-drop load a file', async () => {
   await rerender(() =>
     page.setInputFiles('#file', { name: 'snapshot.json', mimeType: 'application/json', buffer: Buffer.from(text) }),
   );
-  assert.equal(await page.inputValue('#input'), text);
-  assert.equal((await hooks()).routingType, 'jira_project');
+  const sample = JSON.parse(text);
+  const uploaded = await hooks();
+  assert.equal(uploaded.routingType, 'jira_project');
+  await assertMasked(sample, secretsOf(sample, uploaded.raw + uploaded.endpoint), 'after an upload');
+  await toggleReveal();
+  assert.equal(await page.inputValue('#input'), text, 'revealed: the file as uploaded');
+  await toggleReveal();
 
   await paste('');
   const linear = JSON.parse(text);
@@ -272,9 +408,12 @@ test('upload and drag-and-drop load a file', async () => {
     return dt;
   }, dropped);
   await rerender(() => page.dispatchEvent('#drop', 'drop', { dataTransfer }));
-  assert.equal(await page.inputValue('#input'), dropped);
+  await assertMasked(linear, [linear.auth_token], 'after a drop');
   const got = await hooks();
   assert.deepEqual([got.routingType, got.routingId], ['linear_team', 'TEAM-42']);
+  await toggleReveal();
+  assert.equal(await page.inputValue('#input'), dropped, 'revealed: the file as dropped');
+  await toggleReveal();
 });
 
 test('a 10,000-issue snapshot renders', async (t) => {
