@@ -171,7 +171,8 @@ fn deep_nesting_is_refused_without_recursion() {
     v["project_slug"] = json!("x");
     let deep = format!("{}1{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
     let text = v.to_string().replacen("\"x\"", &deep, 1);
-    expect(text.as_bytes(), "invalid-input", "project_slug", None);
+    expect(text.as_bytes(), "too-large", "project_slug", None);
+    expect(text.as_bytes(), "too-large", "MAX_NESTING_DEPTH", None);
 }
 
 #[test]

@@ -24,12 +24,12 @@ fn row(title: &str) -> String {
 struct Serve {
     child: Child,
     url: String,
-    _data: tempfile::TempDir,
+    _data: common::TempDir,
 }
 
 impl Serve {
     fn start(args: &[&str]) -> Serve {
-        let data = tempfile::tempdir().unwrap();
+        let data = common::TempDir::new();
         let mut child = Command::new(BIN)
             .args([
                 "serve",

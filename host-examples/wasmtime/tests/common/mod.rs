@@ -13,9 +13,39 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_tracker-publish");
 /// The CLI's schema.
 pub const SCHEMA: &str = tracker_publish_host::project::sample::SCHEMA;
 
+/// A fresh directory under the system's temporary directory, removed when
+/// dropped. (Not the `tempfile` crate: as a dev-dependency it changes the
+/// features of a crate wasmtime shares, and the tests would rebuild wasmtime.)
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "tracker-publish-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A project and a home directory in a fresh temporary directory.
 pub struct Fixture {
-    pub dir: tempfile::TempDir,
+    pub dir: TempDir,
     pub config: String,
     pub credentials: Option<String>,
     /// (identity, system, payload)
@@ -31,7 +61,7 @@ pub struct Fixture {
 impl Fixture {
     pub fn new(config: &str, credentials: Option<&str>) -> Fixture {
         Fixture {
-            dir: tempfile::tempdir().unwrap(),
+            dir: TempDir::new(),
             config: config.to_owned(),
             credentials: credentials.map(str::to_owned),
             issues: Vec::new(),
