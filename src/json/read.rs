@@ -843,22 +843,8 @@ impl<'a> Reader<'a> {
                 "credentials" => set!(r, seen, 1 << 5, out.credentials, r.string_map()?),
                 "project_uuid" => put!(r, seen, 1 << 6, r.put_opt_string(&mut out.project_uuid)),
                 "project_slug" => put!(r, seen, 1 << 7, r.put_opt_string(&mut out.project_slug)),
-                "issues" => {
-                    let mut v = Vec::new();
-                    r.array(limits::MAX_ISSUES, "MAX_ISSUES", |r| {
-                        v.push(r.issue()?);
-                        Ok(())
-                    })?;
-                    set!(r, seen, 1 << 8, out.issues, v)
-                }
-                "mappings" => {
-                    let mut v = Vec::new();
-                    r.array(limits::MAX_MAPPINGS, "MAX_MAPPINGS", |r| {
-                        v.push(r.mapping()?);
-                        Ok(())
-                    })?;
-                    set!(r, seen, 1 << 9, out.mappings, v)
-                }
+                "issues" => set!(r, seen, 1 << 8, out.issues, r.issue_list()?),
+                "mappings" => set!(r, seen, 1 << 9, out.mappings, r.mapping_list()?),
                 "checkpoint" => {
                     let c = if r.null()? {
                         None
@@ -879,6 +865,26 @@ impl<'a> Reader<'a> {
         })?;
         self.require(seen, &NAMES)?;
         Ok(out)
+    }
+
+    /// `issues`: the same list in the input form and in a payload.
+    fn issue_list(&mut self) -> Result<Vec<IssueSnapshot<'a>>> {
+        let mut v = Vec::new();
+        self.array(limits::MAX_ISSUES, "MAX_ISSUES", |r| {
+            v.push(r.issue()?);
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    /// `mappings`: the same list in the input form and in a payload.
+    fn mapping_list(&mut self) -> Result<Vec<MappingRow<'a>>> {
+        let mut v = Vec::new();
+        self.array(limits::MAX_MAPPINGS, "MAX_MAPPINGS", |r| {
+            v.push(r.mapping()?);
+            Ok(())
+        })?;
+        Ok(v)
     }
 
     fn snapshot_payload(&mut self) -> Result<SnapshotPayload<'a>> {
@@ -919,22 +925,8 @@ impl<'a> Reader<'a> {
                 }
                 "project_uuid" => put!(r, seen, 1 << 6, r.put_opt_string(&mut out.project_uuid)),
                 "project_slug" => put!(r, seen, 1 << 7, r.put_opt_string(&mut out.project_slug)),
-                "issues" => {
-                    let mut v = Vec::new();
-                    r.array(limits::MAX_ISSUES, "MAX_ISSUES", |r| {
-                        v.push(r.issue()?);
-                        Ok(())
-                    })?;
-                    set!(r, seen, 1 << 8, out.issues, v)
-                }
-                "mappings" => {
-                    let mut v = Vec::new();
-                    r.array(limits::MAX_MAPPINGS, "MAX_MAPPINGS", |r| {
-                        v.push(r.mapping()?);
-                        Ok(())
-                    })?;
-                    set!(r, seen, 1 << 9, out.mappings, v)
-                }
+                "issues" => set!(r, seen, 1 << 8, out.issues, r.issue_list()?),
+                "mappings" => set!(r, seen, 1 << 9, out.mappings, r.mapping_list()?),
                 "checkpoint" => {
                     // A client always writes the object, nulls inside when
                     // there is no checkpoint row.
