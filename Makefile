@@ -100,7 +100,7 @@ python: build $(PY_VENV)/.installed $(PY_WASM) ## The Python package tracker_pub
 test-python: python ## Run the Python package's tests (pytest).
 	cd $(PY_DIR) && .venv/bin/python -m pytest -q
 
-bench: build node web-build chromium cli-venv $(WEB_DIR)/node_modules/.package-lock.json ## Measure every host against native Rust, the CLI's Python way and the released CLI (bench/results.md).
+bench: build node web-build chromium cli-venv host-examples/web/node_modules/.package-lock.json ## Measure every host against native Rust, the CLI's Python way and the released CLI (bench/results.md).
 	python3 bench/run.py
 
 clean: ## Remove build output.
