@@ -18,10 +18,10 @@ pub enum Scalar {
     Bool(bool),
     /// `~`, `null`, `Null`, `NULL` or nothing.
     Null,
-    /// A float (`1.5`, `1e3`, `.inf`, `.nan`).
-    Float,
-    /// A timestamp (`2026-03-10`): a date, not a string.
-    Date,
+    /// A float (`1.5`, `1e3`, `.inf`, `.nan`), as written.
+    Float(String),
+    /// A timestamp (`2026-03-10`): a date, not a string; as written.
+    Date(String),
 }
 
 /// A YAML node.
@@ -54,8 +54,8 @@ impl Node {
             Node::Scalar(Scalar::Int(_)) => "an integer",
             Node::Scalar(Scalar::Bool(_)) => "a boolean",
             Node::Scalar(Scalar::Null) => "null",
-            Node::Scalar(Scalar::Float) => "a float",
-            Node::Scalar(Scalar::Date) => "a date",
+            Node::Scalar(Scalar::Float(_)) => "a float",
+            Node::Scalar(Scalar::Date(_)) => "a date",
             Node::Seq(_) => "a list",
             Node::Map(_) => "a mapping",
         }
@@ -170,7 +170,9 @@ fn same_key(a: &Node, b: &Node) -> bool {
     };
     match (num(a), num(b)) {
         (Some(x), Some(y)) => x == y,
-        _ => a == b && !matches!(a, Node::Scalar(Scalar::Float | Scalar::Date)),
+        // Floats and dates compare as written: the same text is the same
+        // Python value (other spellings of one value are not caught).
+        _ => a == b,
     }
 }
 
@@ -183,8 +185,8 @@ fn resolve(v: &str, style: TScalarStyle) -> Result<Scalar, String> {
         "" | "~" | "null" | "Null" | "NULL" => Scalar::Null,
         "true" | "True" | "TRUE" => Scalar::Bool(true),
         "false" | "False" | "FALSE" => Scalar::Bool(false),
-        _ if is_float(v) => Scalar::Float,
-        _ if is_timestamp(v) => Scalar::Date,
+        _ if is_float(v) => Scalar::Float(v.to_owned()),
+        _ if is_timestamp(v) => Scalar::Date(v.to_owned()),
         _ => match int(v) {
             Some(r) => Scalar::Int(r?),
             None => Scalar::Str(v.to_owned()),
@@ -338,10 +340,10 @@ mod tests {
         assert_eq!(plain("1_000"), Scalar::Int("1000".into()));
         assert_eq!(plain("-0"), Scalar::Int("0".into()));
         assert_eq!(plain("0x1F"), Scalar::Int("31".into()));
-        assert_eq!(plain("1.5"), Scalar::Float);
-        assert_eq!(plain("1e3"), Scalar::Float);
-        assert_eq!(plain(".inf"), Scalar::Float);
-        assert_eq!(plain("2026-03-10"), Scalar::Date);
+        assert_eq!(plain("1.5"), Scalar::Float("1.5".into()));
+        assert_eq!(plain("1e3"), Scalar::Float("1e3".into()));
+        assert_eq!(plain(".inf"), Scalar::Float(".inf".into()));
+        assert_eq!(plain("2026-03-10"), Scalar::Date("2026-03-10".into()));
         assert_eq!(plain("~"), Scalar::Null);
         assert_eq!(plain("jira"), Scalar::Str("jira".into()));
         assert_eq!(plain("1.2.3"), Scalar::Str("1.2.3".into()));
