@@ -5,46 +5,15 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use tracker_publish::ErrorKind;
 use tracker_publish_host::project::read_credentials;
-
-fn cli_python() -> PathBuf {
-    let p = std::env::var_os("TRACKER_PUBLISH_CLI_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/cli-venv/bin/python")
-        });
-    assert!(
-        p.exists(),
-        "{} is missing: run `make cli-venv`",
-        p.display()
-    );
-    p
-}
 
 #[test]
 fn credentials_read_as_the_cli_reads_them_or_refused_where_it_fails() {
     let dir = common::TempDir::new();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/reference/credentials_toml.py"
-    );
-    let out = Command::new(cli_python())
-        .args([script, "9", "3000"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let cases = common::reference_cases("credentials_toml.py", "9", "3000", dir.path());
     let (mut same, mut refused, mut failures) = (0, 0, Vec::new());
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let c: serde_json::Value = serde_json::from_str(line).unwrap();
+    for c in &cases {
         let path = dir.path().join(format!("{}.toml", c["i"]));
         let text = c["text"].as_str().unwrap();
         let cli_ok = c["ok"].as_bool().unwrap();

@@ -13,18 +13,7 @@ use std::process::{Command, Output};
 use common::{Answer, Capture, Fixture, Received, derived_store_path};
 
 fn spec_kitty() -> PathBuf {
-    let python = std::env::var_os("TRACKER_PUBLISH_CLI_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/cli-venv/bin/python")
-        });
-    let cli = python.with_file_name("spec-kitty");
-    assert!(
-        cli.exists(),
-        "{} is missing: run `make cli-venv` (make test does)",
-        cli.display()
-    );
-    cli
+    common::cli_python().with_file_name("spec-kitty")
 }
 
 fn cli(f: &Fixture, url: &str, extra: &[&str]) -> Output {
