@@ -14,7 +14,7 @@ GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 GUEST_FULL_MODULE := target/$(GUEST_TARGET)/guest-full/tracker_publish.wasm
 CWASM := target/tracker_publish_full.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python bench
+.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python test-python-lowest python-dist test-python-install bench
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -97,10 +97,38 @@ $(PY_WASM): dist/tracker_publish.wasm
 
 python: build $(PY_VENV)/.installed $(PY_WASM) ## The Python package tracker_publish (wasmtime-py) in host-examples/python/.venv.
 
-test-python: python ## Run the Python package's tests (pytest).
+# The lowest wasmtime-py of the range pyproject.toml declares, in its own venv.
+PY_VENV_LOWEST := $(PY_DIR)/.venv-lowest
+$(PY_VENV_LOWEST)/.installed: $(PY_DIR)/requirements-lowest.txt $(PY_DIR)/pyproject.toml
+	@[ -x $(PY_VENV_LOWEST)/bin/python ] || { echo "python: creating $(PY_VENV_LOWEST)"; python3 -m venv $(PY_VENV_LOWEST); }
+	$(PY_VENV_LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check -r $(PY_DIR)/requirements-lowest.txt
+	$(PY_VENV_LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e $(PY_DIR)
+	@touch $@
+
+test-python: python test-python-lowest test-python-install ## Run the Python package's tests (pytest) on the newest and the lowest wasmtime-py, and the wheel installed alone.
 	cd $(PY_DIR) && .venv/bin/python -m pytest -q
 
-bench: build node web-build chromium cli-venv host-examples/web/node_modules/.package-lock.json ## Measure every host against native Rust, the CLI's Python way and the released CLI (bench/results.md).
+test-python-lowest: python $(PY_VENV_LOWEST)/.installed ## The Python package's tests on the lowest wasmtime-py of its range.
+	cd $(PY_DIR) && .venv-lowest/bin/python -m pytest -q
+
+# dist/python: the wheel (py3-none-any, the component inside) and the sdist,
+# built by `python -m build` (pinned in requirements-build.txt) in its own venv.
+PY_BUILD_VENV := target/python-build-venv
+$(PY_BUILD_VENV)/.installed: $(PY_DIR)/requirements-build.txt
+	@[ -x $(PY_BUILD_VENV)/bin/python ] || python3 -m venv $(PY_BUILD_VENV)
+	$(PY_BUILD_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(PY_DIR)/requirements-build.txt
+	@touch $@
+
+python-dist: build $(PY_WASM) $(PY_BUILD_VENV)/.installed ## Build dist/python: the wheel and the sdist of tracker-publish (python -m build).
+	@rm -rf dist/python $(PY_DIR)/build $(PY_DIR)/src/*.egg-info
+	$(PY_BUILD_VENV)/bin/python -m build --outdir dist/python $(PY_DIR)
+	@rm -rf $(PY_DIR)/build $(PY_DIR)/src/*.egg-info
+	@ls dist/python
+
+test-python-install: python-dist ## Install the wheel into a fresh venv outside the repository; every shared vector and --help through it.
+	python3 $(PY_DIR)/install_check.py dist/python ../shared/conformance/vectors.json
+
+bench: build node web-build chromium cli-venv python host-examples/web/node_modules/.package-lock.json ## Measure every host against native Rust, the CLI's Python way and the released CLI (bench/results.md).
 	python3 bench/run.py
 
 clean: ## Remove build output.

@@ -189,6 +189,26 @@ def measure_python(path, iterations):
     return run_json([sys.executable, ROOT / "bench/cli_baseline.py", path, "--iterations", iterations])
 
 
+PY_PACKAGE = ROOT / "host-examples" / "python"
+PY_VENV_PYTHON = PY_PACKAGE / ".venv" / "bin" / "python"
+# The Python package's targets (issue #14): ratios to the CLI's way in Python, in the same run.
+PY_TARGETS = {"10000": 3.0, "1000": 1.0, "0": 0.5, "routing_us": 10.0, "startup_ms": 20.0}
+
+
+def measure_python_package(path, iterations):
+    """The Python package (wasmtime-py) against the CLI's way in Python, round-robin in one process (host-examples/python/bench.py)."""
+    if not PY_VENV_PYTHON.exists():
+        return not_measured("host-examples/python/.venv is missing: run `make python`")
+    return run_json([PY_VENV_PYTHON, PY_PACKAGE / "bench.py", "--input", path, "--iterations", iterations, "--json"])
+
+
+def measure_python_startup():
+    """Fresh processes: `import tracker_publish` + the first call, the compiled component cached."""
+    if not PY_VENV_PYTHON.exists():
+        return not_measured("host-examples/python/.venv is missing: run `make python`")
+    return run_json([PY_VENV_PYTHON, PY_PACKAGE / "bench.py", "--startup", "--runs", "20", "--json"])
+
+
 def measure_chromium(path, iterations):
     """Chromium via the wasm-bindgen build: routing per call and the payload.
 
@@ -253,6 +273,49 @@ def cell(s, unit=""):
 
 def verdict(ok):
     return "met" if ok else "**missed**"
+
+
+def python_package_markdown(r):
+    """The Python package's table (host-examples/python/bench.py, one process per size)."""
+    rows = [(n, s["python_package"]) for n, s in r["sizes"].items() if "median" in s.get("python_package", {}).get("python_ms", {})]
+    if not rows:
+        return []
+    ver = rows[0][1].get("wasmtime_py", "?")
+    lines = [
+        "## The Python package (wasmtime-py), per snapshot size (ms per call)",
+        "",
+        f"`tracker_publish.build_snapshot_payload` (wasmtime-py {ver}, public component API, body lifted as one "
+        "`string` through `build-snapshot-payload-json-text`) on the input as JSON text and as a dict (`json.dumps` "
+        "inside), against the CLI's way in plain Python (`bench/cli_baseline.py`), round-robin in one process. "
+        "Where the time goes: `json.dumps` of the input (dict only), the component call through wasmtime-py "
+        "(lowering, the guest, lifting), the body's `encode`.",
+        "",
+        "| issues | body | CLI's way (Python) | package, JSON text in | package, dict in | Python / text | Python / dict | json.dumps | component call | body encode |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, p in rows:
+        lines.append(
+            f"| {int(n):,} | {p['body_bytes']:,} B | {cell(p['python_ms'])} | {cell(p['package_text_ms'])} | {cell(p['package_dict_ms'])} | "
+            f"{fmt(p['ratios']['python_over_text'])}× | {fmt(p['ratios']['python_over_dict'])}× | {cell(p['json_dumps_ms'])} | "
+            f"{cell(p['call_ms'])} | {cell(p['encode_body_ms'])} |"
+        )
+    p = rows[0][1]
+    lines += ["", "| what | figure |", "|---|---|"]
+    lines.append(f"| `resolve_resource_routing`, one call, package | {cell(p['routing_us'], ' µs')} |")
+    lines.append(f"| the same, the CLI's code in plain Python | {cell(p['routing_python_us'], ' µs')} |")
+    lines.append(f"| `normalize_provider`, one call, package | {cell(p['normalize_us'], ' µs')} |")
+    if "call_list_u8_ms" in p:
+        lines.append(f"| 0.1.0's `build-snapshot-payload-json` (body as `list<u8>`), {int(rows[0][0]):,} issues, same API | {cell(p['call_list_u8_ms'], ' ms')} |")
+    su = r.get("python_startup", {})
+    for key, what in [
+        ("import_and_first_call_cached_ms", "fresh process: `import tracker_publish` + first call, compiled component cached"),
+        ("import_and_first_call_uncached_ms", "the same, cache off (compiles the component)"),
+        ("import_wasmtime_alone_ms", "of which `import wasmtime.component` alone (the dependency's own import)"),
+        ("after_import_wasmtime_cached_ms", "the rest: our import, load from the cache, instantiate, first call"),
+    ]:
+        if key in su:
+            lines.append(f"| {what} | {cell(su[key], ' ms')} |")
+    return lines + [""]
 
 
 def markdown(r):
@@ -331,12 +394,15 @@ def markdown(r):
         if "ratio" in r["publish_vs_cli"]
         else f"| whole `tracker-publish publish` vs the CLI | {r['publish_vs_cli'].get('status', '')}: {r['publish_vs_cli'].get('reason', r['publish_vs_cli'].get('not_measured', ''))} |",
         "",
+    ]
+    lines += python_package_markdown(r)
+    lines += [
         "## Targets",
         "",
         "| target | measured | |",
         "|---|---|---|",
     ]
-    for name, (want, got, ok) in r["targets"].items():
+    for name, (want, got, ok) in {**r["targets"], **r.get("python_targets", {})}.items():
         lines.append(f"| {name}: {want} | {got} | {verdict(ok) if ok is not None else 'not yet measured'} |")
     p = r["inputs"].get("10000")
     lines += [
@@ -398,6 +464,7 @@ def main():
         wt, py = passes[len(passes) // 2]
         node = measure_node(paths[n], it)
         chromium = measure_chromium(paths[n], it)
+        pypkg = measure_python_package(paths[n], it)
         s = {
             "body_bytes": wt["body_bytes"],
             "input_bytes": wt["input_bytes"],
@@ -416,6 +483,7 @@ def main():
             else chromium,
             "python_ms": {"median": py["payload_python_ms"], **{k: py[f"{k}_ms"] for k in ("p25", "p75", "min", "max")}},
             "wasmtime_bench": wt,
+            "python_package": pypkg,
             "node_bench": node,
             "passes": [
                 {
@@ -478,6 +546,8 @@ def main():
                 result["growth"][name] = b[key]["median"] / a[key]["median"]
     log("start-up of tracker-publish preview")
     result["startup_ms"] = measure_startup()
+    log("start-up of the Python package")
+    result["python_startup"] = measure_python_startup()
     log("whole publish vs the CLI")
     result["publish_vs_cli"] = measure_publish_vs_cli()
 
@@ -506,6 +576,24 @@ def main():
         f"{fmt(pv['ratio'])}×" if "ratio" in pv else "–",
         pv["ratio"] >= TARGETS["publish_vs_cli"] if "ratio" in pv else None,
     )
+    # The Python package (issue #14).
+    pt = {}
+    for n, want in (("10000", "≥ 3×"), ("1000", "> 1×"), ("0", "≥ 0.5× (within 2×)")):
+        pp = result["sizes"].get(n, {}).get("python_package", {})
+        if "ratios" in pp:
+            r_ = pp["ratios"]["python_over_text"]
+            rd = pp["ratios"]["python_over_dict"]
+            ok = r_ > PY_TARGETS[n] if n == "1000" else r_ >= PY_TARGETS[n]
+            pt[f"Python package vs the CLI's way in Python, {int(n):,} issues (JSON text in; dict in)"] = (want, f"{fmt(r_)}×; {fmt(rd)}×", ok)
+    pp = next((s_["python_package"] for s_ in result["sizes"].values() if "routing_us" in s_.get("python_package", {})), None)
+    if pp:
+        ru = pp["routing_us"]["median"]
+        pt["Python package routing per call"] = ("≤ 10 µs", f"{fmt(ru)} µs", ru <= PY_TARGETS["routing_us"])
+    ps = result.get("python_startup", {})
+    if "import_and_first_call_cached_ms" in ps:
+        su = ps["import_and_first_call_cached_ms"]["median"]
+        pt["Python package import + first call, cached"] = ("≤ 20 ms", f"{fmt(su)} ms", su <= PY_TARGETS["startup_ms"])
+    result["python_targets"] = pt
     result["targets"] = t
 
     out = Path(args.out)

@@ -167,6 +167,25 @@ impl wit::Guest for Component {
             &options(options_),
         ))
     }
+
+    fn build_snapshot_payload_json_text(
+        input_: String,
+        options_: wit::PublishOptions,
+    ) -> Result<wit::PublishRequestText, wit::PublishError> {
+        let r = crate::build_snapshot_payload_json(&input_, &options(options_)).map_err(error)?;
+        // The body writer emits UTF-8 only; the check is one pass and keeps
+        // the guest free of `unsafe` here.
+        let body = String::from_utf8(r.body).map_err(|_| wit::PublishError {
+            kind: wit::ErrorKind::InvalidInput,
+            message: "body: not valid UTF-8 (a bug in tracker-publish)".to_owned(),
+        })?;
+        Ok(wit::PublishRequestText {
+            endpoint: r.endpoint,
+            headers: r.headers,
+            body,
+            idempotency_key: r.idempotency_key,
+        })
+    }
 }
 
 /// The `store` and `receive` interfaces of the `tracker-publish-full` world.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 #: The repository root.
@@ -12,6 +13,10 @@ REPO = Path(__file__).resolve().parents[3]
 VECTORS_PATH = REPO.parent / "shared" / "conformance" / "vectors.json"
 #: The shared vectors had this many cases when these tests were written; fewer means some went missing.
 MIN_VECTORS = 34
+# The tests' compiled-component cache lives under target/, not in the user's
+# cache directory (test_cache.py points it elsewhere to test it).
+os.environ.setdefault("TRACKER_PUBLISH_CACHE_DIR", str(REPO / "target" / "python-component-cache"))
+
 #: The plain-Python reference of the CLI's request code, shared with tests/python_differential.rs.
 REFERENCE_PATH = REPO / "tests" / "reference" / "cli_payload.py"
 

@@ -1,20 +1,25 @@
-"""The component in wasmtime-py: loaded once, reused, thread-safe; the fast result path equals wasmtime-py's own."""
+"""The component in wasmtime-py: public API only, loaded once, reused, thread-safe; both body entry points agree."""
 
 from __future__ import annotations
 
-import importlib.metadata
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import wasmtime
 from conftest import REPO, load_vectors
 
 import tracker_publish
 from tracker_publish import _component
-from tracker_publish._component import INTERFACE, runtime
+from tracker_publish._component import EXPORTS, INTERFACE, runtime
+
+PKG = Path(tracker_publish.__file__).parent
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_loaded_once_and_reused():
@@ -28,6 +33,7 @@ def test_loaded_once_and_reused():
             pass
     tracker_publish.resolve_resource_routing("jira", {"project_key": "A"})
     assert runtime() is rt and rt._instance is inst
+    assert set(inst.funcs) == set(EXPORTS)
 
 
 def test_zero_imports_and_the_interface():
@@ -37,37 +43,65 @@ def test_zero_imports_and_the_interface():
     assert INTERFACE in ty.exports(rt.engine)
 
 
-def test_fast_results_equal_wasmtime_py_generic_conversion():
-    """Our lifting of results against wasmtime.component.Func.__call__'s, for every vector."""
+def test_only_the_public_wasmtime_api():
+    """No `wasmtime._ffi`, no ctypes, no private wasmtime module or attribute anywhere in the package."""
+    for path in PKG.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                names = []
+            for name in names:
+                assert name.split(".")[0] != "ctypes", f"{path.name}: imports {name}"
+                if name.startswith("wasmtime"):
+                    assert not any(part.startswith("_") for part in name.split(".")), f"{path.name}: imports {name}"
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "wasmtime":
+                assert not node.attr.startswith("_"), f"{path.name}: wasmtime.{node.attr}"
+
+
+def test_text_and_bytes_entry_points_agree_for_every_vector():
+    """The new `build-snapshot-payload-json-text` against 0.1.0's `build-snapshot-payload-json`, for every vector."""
     rt = runtime()
-    with rt.lock:
-        inst = rt._instance
-        store, raw = inst.store, inst.raw
-        iface = raw.get_export_index(store, INTERFACE)
-        func = raw.get_func(store, raw.get_export_index(store, "build-snapshot-payload-json", iface))
-        route = raw.get_func(store, raw.get_export_index(store, "resolve-resource-routing", iface))
-        for case in load_vectors():
-            text = json.dumps(case["input"], ensure_ascii=False)
-            for scheme in ("v1", "content"):
-                opts = tracker_publish._OPTIONS[scheme]
-                generic = func(store, text, opts)
-                ok, fast = inst.build_snapshot_payload_json.call(store, text, opts)
-                assert generic.tag == ("ok" if ok else "err")
-                p = generic.payload
-                if ok:
-                    assert fast == (p.endpoint, p.headers, p.body, getattr(p, "idempotency-key"))
-                else:
-                    assert fast == (p.kind, p.message)
-            creds = list(case["input"]["credentials"].items())
-            for provider in ("jira", "linear", case["input"]["provider"]):
-                g = route(store, provider, creds)
-                f = inst.resolve_resource_routing.call(store, provider, creds)
-                assert f == (None if g is None else (getattr(g, "resource-type"), getattr(g, "resource-id")))
+    for case in load_vectors():
+        text = json.dumps(case["input"], ensure_ascii=False)
+        for scheme in ("v1", "content"):
+            opts = tracker_publish._OPTIONS[scheme]
+            a = rt.call("build-snapshot-payload-json-text", text, opts)
+            b = rt.call("build-snapshot-payload-json", text, opts)
+            assert a.tag == b.tag, case["name"]
+            if a.tag == "ok":
+                pa, pb = a.payload, b.payload
+                assert pa.body.encode("utf-8") == pb.body, case["name"]
+                assert (pa.endpoint, pa.headers, getattr(pa, "idempotency-key")) == (pb.endpoint, pb.headers, getattr(pb, "idempotency-key"))
+            else:
+                assert (a.payload.kind, a.payload.message) == (b.payload.kind, b.payload.message)
+
+
+def test_json_text_input_is_used_as_written():
+    case = next(c for c in load_vectors() if "error" not in c["expected"])
+    text = json.dumps(case["input"], ensure_ascii=False)
+    for form in (text, text.encode("utf-8"), bytearray(text.encode("utf-8"))):
+        r = tracker_publish.build_snapshot_payload(form)
+        assert r.body == case["expected"]["body"].encode("utf-8")
+    e = _refusal(b"\xff{}")
+    assert e.kind == "invalid-input" and "UTF-8" in e.message
+    e = _refusal('{"provider": "a\ud800"}')
+    assert e.kind == "invalid-input"
+
+
+def _refusal(inp):
+    try:
+        tracker_publish.build_snapshot_payload(inp)
+    except tracker_publish.PublishError as e:
+        return e
+    raise AssertionError("not refused")
 
 
 def test_a_big_body_crosses_intact():
-    inp = load_vectors()[0]["input"]
-    inp = json.loads(json.dumps(inp))
+    inp = json.loads(json.dumps(load_vectors()[0]["input"]))
     inp["issues"] = [
         {
             "ref": {"system": "jira", "workspace": "w", "id": str(n), "key": None, "url": None},
@@ -98,6 +132,8 @@ def test_thread_safe():
             r = tracker_publish.build_snapshot_payload(c["input"])
             if r.body != c["expected"]["body"].encode() or r.idempotency_key != c["expected"]["idempotency_key"]:
                 errors.append(c["name"])
+            if tracker_publish.resolve_resource_routing("jira", {"project_key": f" K{k} "}) != ("jira_project", f"K{k}"):
+                errors.append(f"routing {k}")
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
     for t in threads:
@@ -112,14 +148,15 @@ def _run(code: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_wasm_path_default_and_packaged_copy():
-    assert _component.wasm_path() == REPO / "dist" / "tracker_publish.wasm" or os.environ.get(_component.WASM_ENV)
-    packaged = Path(_component.__file__).parent / "tracker_publish.wasm"
+    if not os.environ.get(_component.WASM_ENV):
+        assert _component.wasm_path() == REPO / "dist" / "tracker_publish.wasm"
+    packaged = PKG / "tracker_publish.wasm"
     assert packaged.is_file(), "make python copies the component into the package"
     assert packaged.read_bytes() == (REPO / "dist" / "tracker_publish.wasm").read_bytes()
 
 
 def test_wasm_path_from_the_environment():
-    packaged = Path(_component.__file__).parent / "tracker_publish.wasm"
+    packaged = PKG / "tracker_publish.wasm"
     p = _run("import tracker_publish as t; print(t.wasm_path()); print(t.normalize_provider(' AZURE '))", TRACKER_PUBLISH_WASM=str(packaged))
     assert p.returncode == 0, p.stderr
     assert p.stdout.split("\n")[:2] == [str(packaged), "azure_devops"]
@@ -137,9 +174,24 @@ def test_a_missing_component_is_a_clear_failure():
     assert "TRACKER_PUBLISH_WASM" in p.stdout
 
 
-def test_wasmtime_is_the_pinned_release():
-    """The fast result path reads the C API layout of the pinned release."""
-    version = importlib.metadata.version("wasmtime")
-    root = Path(__file__).parents[1]
-    assert f"wasmtime=={version}\n" in (root / "requirements.txt").read_text()
-    assert f'"wasmtime=={version}"' in (root / "pyproject.toml").read_text()
+def _bounds() -> tuple[str, str]:
+    deps = re.search(r'dependencies = \["wasmtime>=([0-9.]+),<([0-9.]+)"\]', (ROOT / "pyproject.toml").read_text())
+    assert deps, "pyproject.toml declares wasmtime>=N,<M"
+    return deps.group(1), deps.group(2)
+
+
+def _key(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+def test_wasmtime_range_and_its_two_test_pins():
+    """pyproject declares a range; requirements.txt pins inside it, requirements-lowest.txt its lowest; the running one is inside."""
+    low, high = _bounds()
+    newest = re.search(r"^wasmtime==([0-9.]+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    lowest = re.search(r"^wasmtime==([0-9.]+)$", (ROOT / "requirements-lowest.txt").read_text(), re.M).group(1)
+    assert lowest == low
+    assert _key(low) <= _key(newest) < _key(high)
+    running = _component.wasmtime_version()
+    assert _key(low) <= _key(running) < _key(high), running
+    assert running in (lowest, newest), f"the tests run on a pinned end of the range, not {running}"
+    assert wasmtime.component.Component is _component.Component

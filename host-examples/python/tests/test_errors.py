@@ -108,9 +108,9 @@ def test_the_component_keeps_working_after_refusals():
 
 
 def test_not_a_mapping_of_credentials_for_routing():
-    with pytest.raises(AttributeError):
+    with pytest.raises(PublishError) as info:
         resolve_resource_routing("jira", ["project_key"])
-    assert resolve_resource_routing(None, {"project_key": "A"}) == (None, None)
+    assert (info.value.kind, info.value.message) == ("invalid-input", "credentials: expected an object, found an array")
 
 
 def test_public_names():

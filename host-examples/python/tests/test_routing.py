@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import load_reference
+from conftest import base_input, load_reference
 from test_differential import NON_ASCII, NOT_WHITE_SPACE, PROVIDERS, PY_WHITE_SPACE, SIGMA_WORDS, Gen
 
-from tracker_publish import normalize_provider, resolve_resource_routing
+from tracker_publish import PublishError, build_snapshot_payload, normalize_provider, resolve_resource_routing
 
 REF = load_reference()
 
@@ -25,8 +25,6 @@ REF = load_reference()
         ("jira", {"project_key": ""}, (None, None)),
         ("jira", {"project_key": " \u2028\u00a0 "}, (None, None)),
         ("jira", {"project_key": "\u200b"}, ("jira_project", "\u200b")),  # not Python white space
-        ("jira", {"project_key": None}, (None, None)),  # the CLI's `is None`
-        ("jira", {"project_key": 42}, ("jira_project", "42")),  # the CLI's str(value)
         ("jira", {"project_key": "None"}, ("jira_project", "None")),
         ("jira", {"Project_Key": "ACME"}, (None, None)),
         ("Jira", {"project_key": "ACME"}, (None, None)),  # not normalised: no routing, as in the CLI
@@ -39,6 +37,33 @@ REF = load_reference()
 def test_routing_cases(provider, credentials, expected):
     assert resolve_resource_routing(provider, credentials) == expected
     assert REF._resolve_resource_routing(provider, credentials) == expected
+
+
+@pytest.mark.parametrize("value, found", [(None, "null"), (42, "a number"), (1.5, "a number"), (True, "a boolean"), (["A"], "an array"), ({"a": "b"}, "an object"), (b"ACME", "bytes")])
+def test_non_string_credential_values_are_refused_naming_the_field(value, found):
+    """The core's rule (as the JSON form and the Node package): not the CLI's `str(value)` / None-as-missing."""
+    with pytest.raises(PublishError) as info:
+        resolve_resource_routing("jira", {"email": "a@b", "project_key": value})
+    assert info.value.kind == "invalid-input"
+    assert info.value.message == f"credentials.project_key: expected a string, found {found}"
+    # The same rule through the JSON form, for any key, used or not.
+    inp = base_input()
+    inp["credentials"] = {"team_id": value} if not isinstance(value, bytes) else {"team_id": 1}
+    with pytest.raises(PublishError) as info:
+        build_snapshot_payload(inp)
+    assert info.value.kind == "invalid-input" and "credentials.team_id" in info.value.message
+
+
+def test_odd_credential_keys_are_named_quoted():
+    with pytest.raises(PublishError) as info:
+        resolve_resource_routing("jira", {"project key": 1})
+    assert info.value.message == 'credentials["project key"]: expected a string, found a number'
+    with pytest.raises(PublishError) as info:
+        resolve_resource_routing("jira", {1: "a"})
+    assert info.value.message == "credentials: expected string keys, found a number"
+    with pytest.raises(PublishError) as info:
+        resolve_resource_routing(None, {})
+    assert info.value.message == "provider: expected a string, found null"
 
 
 def test_routing_result_is_a_tuple_of_two():

@@ -11,16 +11,18 @@ module only moves values in and out.
     req = build_snapshot_payload(snapshot_input)
     client.post(req.endpoint, content=req.body, headers=dict(req.headers))
 
-The component is loaded once per process, on first use, and reused.
+The component is loaded once per process, on first use, and reused; its
+compiled form is cached in the user's cache directory (see `_component`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ._component import WASM_ENV, ComponentFailure, runtime, wasm_path
+from ._component import CACHE_ENV, WASM_ENV, ComponentFailure, runtime, wasm_path
 
 __all__ = [
     "PublishRequest",
@@ -29,8 +31,10 @@ __all__ = [
     "build_snapshot_payload",
     "resolve_resource_routing",
     "normalize_provider",
+    "credential_pairs",
     "ERROR_KINDS",
     "WASM_ENV",
+    "CACHE_ENV",
     "wasm_path",
 ]
 
@@ -93,24 +97,40 @@ class _Options:
 _OPTIONS = {name: _Options(name) for name in _SCHEMES}
 
 
-def _input_json(input: Any) -> str:
+# wasmtime lifts at most 128 MiB per call (its default hostcall fuel, which
+# wasmtime-py's API does not expose); the body is one string, so this is the
+# largest body the package can return.
+_HOSTCALL_FUEL = "fuel allocated for hostcalls has been exhausted"
+_FUEL_MESSAGE = (
+    "body: over 128 MiB, the most wasmtime-py lifts from one call (wasmtime's hostcall fuel, "
+    "not settable through wasmtime-py's API); the tracker-publish command has no such limit"
+)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _input_json(input: Any, ascii_only: bool = False) -> str:
     """The JSON text of the input, for the component to read and check.
 
-    `ensure_ascii=False` keeps the text short; a lone surrogate cannot cross
-    the component boundary as UTF-8, so such an input is sent with `\\u`
-    escapes instead and the component refuses it naming the field.
+    JSON text (`str`, `bytes`) is passed as written; a dict is written with
+    `json.dumps` (`ensure_ascii=False` keeps it short; `ascii_only` escapes
+    everything, for a text holding a lone surrogate, which cannot cross the
+    component boundary as UTF-8; the component then refuses it naming the field).
     """
+    if isinstance(input, str):
+        # A surrogate is only valid JSON inside a string: escaped, it stays there.
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", input) if ascii_only else input
+    if isinstance(input, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(input).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise PublishError("invalid-input", f"input: not UTF-8 (byte offset {e.start})") from None
     try:
-        text = json.dumps(input, ensure_ascii=False)
+        return json.dumps(input, ensure_ascii=ascii_only)
     except (TypeError, ValueError) as e:
         # Not representable as JSON (a set, bytes, a datetime, a cycle): say
         # what, never the value (it may be a token).
         raise PublishError("invalid-input", f"input: cannot be written as JSON ({type(e).__name__}: {_describe(e)})") from None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(input, ensure_ascii=True)
-    return text
 
 
 def _describe(e: Exception) -> str:
@@ -119,26 +139,79 @@ def _describe(e: Exception) -> str:
     return str(e).split("\n", 1)[0][:120]
 
 
-def build_snapshot_payload(input: Mapping[str, Any], *, idempotency: str = "v1") -> PublishRequest:
+def _options(idempotency: Any) -> _Options:
+    options = _OPTIONS.get(idempotency) if isinstance(idempotency, str) else None
+    if options is None:
+        found = json.dumps(idempotency[:40]) if isinstance(idempotency, str) else type(idempotency).__name__
+        raise PublishError("invalid-input", f'options.idempotency: expected "v1" or "content", found {found}')
+    return options
+
+
+def build_snapshot_payload(input: Mapping[str, Any] | str | bytes, *, idempotency: str = "v1") -> PublishRequest:
     """The publish request for one snapshot input (the JSON form of contract section 1).
 
     `input` is a dict like the `input` objects of the shared vectors:
     `server_url`, `auth_token`, `provider`, `workspace`, `doctrine_mode`,
     `doctrine_field_owners` and `credentials` (dicts), `project_uuid`,
-    `project_slug`, `issues`, `mappings`, `checkpoint`. `idempotency` is `"v1"`
-    (the CLI's key) or `"content"` (SHA-256 of the body bytes).
+    `project_slug`, `issues`, `mappings`, `checkpoint`; or that object as JSON
+    text (`str` or UTF-8 `bytes`), used exactly as written (the fast path:
+    no `json.dumps`, and the order of every map is the text's). `idempotency`
+    is `"v1"` (the CLI's key) or `"content"` (SHA-256 of the body bytes).
 
     Raises `PublishError` for a refused input, with the field path in the message.
     """
-    options = _OPTIONS.get(idempotency) if isinstance(idempotency, str) else None
-    if options is None:
-        found = json.dumps(idempotency[:40]) if isinstance(idempotency, str) else type(idempotency).__name__
-        raise PublishError("invalid-input", f'options.idempotency: expected "v1" or "content", found {found}')
-    ok, value = runtime().call("build_snapshot_payload_json", _input_json(input), options)
-    if not ok:
-        raise PublishError(*value)
-    endpoint, headers, body, key = value
-    return PublishRequest(endpoint=endpoint, headers=headers, body=body, idempotency_key=key)
+    options = _options(idempotency)
+    rt = runtime()
+    text = _input_json(input)
+    try:
+        try:
+            r = rt.call("build-snapshot-payload-json-text", text, options)
+        except UnicodeEncodeError:
+            # A lone surrogate: sent escaped, so the core names the field.
+            r = rt.call("build-snapshot-payload-json-text", _input_json(input, ascii_only=True), options)
+    except ComponentFailure as e:
+        if _HOSTCALL_FUEL in str(e):
+            raise PublishError("too-large", _FUEL_MESSAGE) from None
+        raise
+    p = r.payload
+    if r.tag != "ok":
+        raise PublishError(p.kind, p.message)
+    return PublishRequest(
+        endpoint=p.endpoint,
+        headers=p.headers,
+        body=p.body.encode("utf-8"),
+        idempotency_key=getattr(p, "idempotency-key"),
+    )
+
+
+_JSON_KIND = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", list: "an array", tuple: "an array", dict: "an object"}
+
+
+def _kind(v: Any) -> str:
+    return _JSON_KIND.get(type(v)) or ("an object" if isinstance(v, Mapping) else type(v).__name__)
+
+
+def _field(k: str) -> str:
+    return f"credentials.{k}" if k.isidentifier() else f"credentials[{json.dumps(k)}]"
+
+
+def credential_pairs(credentials: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The credentials as (key, value) string pairs, in order; the core's rule for anything else.
+
+    A non-string key or value (None, a number, a boolean, a list) is refused
+    as `invalid-input` naming the field and the type found, never the value:
+    the same rule as the JSON form's reader and the Node package.
+    """
+    if not isinstance(credentials, Mapping):
+        raise PublishError("invalid-input", f"credentials: expected an object, found {_kind(credentials)}")
+    pairs = []
+    for k, v in credentials.items():
+        if not isinstance(k, str):
+            raise PublishError("invalid-input", f"credentials: expected string keys, found {_kind(k)}")
+        if not isinstance(v, str):
+            raise PublishError("invalid-input", f"{_field(k)}: expected a string, found {_kind(v)}")
+        pairs.append((k, v))
+    return pairs
 
 
 def resolve_resource_routing(provider: str, credentials: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -147,20 +220,19 @@ def resolve_resource_routing(provider: str, credentials: Mapping[str, Any]) -> t
     `provider` is taken as already normalised (see `normalize_provider`), so
     `"Jira"` does not route, as in the CLI. Returns `(resource_type,
     resource_id)`, or `(None, None)` when the provider has no routing or the
-    credential is missing or blank.
+    credential is missing or blank. Credential values must be strings
+    (`credential_pairs`): anything else is `invalid-input` naming the field.
     """
     if not isinstance(provider, str):
-        # The CLI looks a non-string up in its routing map and finds nothing.
-        return None, None
-    # The CLI reads a credential with `str(value)` and treats None as missing.
-    pairs = [(k, v if isinstance(v, str) else str(v)) for k, v in credentials.items() if isinstance(k, str) and v is not None]
+        raise PublishError("invalid-input", f"provider: expected a string, found {_kind(provider)}")
+    pairs = credential_pairs(credentials)
     try:
-        routed = runtime().call("resolve_resource_routing", provider, pairs)
+        routed = runtime().call("resolve-resource-routing", provider, pairs)
     except UnicodeEncodeError:
-        raise PublishError("invalid-input", "credentials: a key or value is not valid Unicode (a lone surrogate)") from None
+        raise PublishError("invalid-input", "provider or credentials: not valid Unicode (a lone surrogate)") from None
     if routed is None:
         return None, None
-    return routed
+    return getattr(routed, "resource-type"), getattr(routed, "resource-id")
 
 
 def normalize_provider(provider: str) -> str:
@@ -168,6 +240,6 @@ def normalize_provider(provider: str) -> str:
     if not isinstance(provider, str):
         raise PublishError("invalid-input", f"provider: expected a string, found {type(provider).__name__}")
     try:
-        return runtime().call("normalize_provider", provider)
+        return runtime().call("normalize-provider", provider)
     except UnicodeEncodeError:
         raise PublishError("invalid-input", "provider: not valid Unicode (a lone surrogate)") from None

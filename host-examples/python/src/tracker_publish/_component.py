@@ -1,28 +1,37 @@
-"""The tracker-publish component in wasmtime-py: loading, calling, lifting results.
+"""The tracker-publish component in wasmtime-py: loading, caching, calling.
+
+Only wasmtime-py's public component API is used (`wasmtime.Engine`,
+`wasmtime.component.Component`, `Linker`, `Func.__call__`), so any release in
+the range pyproject.toml declares works; nothing here reads a C struct.
 
 One engine, one compiled component, one store and one instance per process,
-created on first use and reused; a lock serialises calls, because a wasmtime
-store is not thread-safe. Parameters are lowered with wasmtime-py's own
-converters, except lists of string pairs (the credentials), built directly.
-Results are lifted here, straight from the C API values: the
-generic converters lift a `list<u8>` one element at a time in Python (about
-0.5 s for a 650 kB body), while a strided view over the value array takes a
-few milliseconds. The layout read is that of wasmtime-py 50.0.1, which
-pyproject.toml pins; tests/test_component.py checks that both ways agree.
+created on first use and reused, with the function handles looked up once; a
+lock serialises calls, because a wasmtime store is not thread-safe. The body
+comes back through `build-snapshot-payload-json-text` as a `string`: wasmtime's
+C API lifts a `list<u8>` as one value per byte (slow in Python, and it spends
+the per-call hostcall fuel at 48 bytes per byte), a `string` in one copy.
+
+The compiled component is cached (`Component.serialize`) in the user's cache
+directory, keyed by the wasmtime-py version, the machine and the component's
+SHA-256, so later processes deserialize it instead of compiling it. Whenever
+the cache cannot be read or written the component is compiled as usual.
 """
 
 from __future__ import annotations
 
-import ctypes
+import hashlib
+import importlib.metadata
+import importlib.resources
 import os
+import platform
+import sys
+import tempfile
 import threading
-from ctypes import byref, pointer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import wasmtime
-from wasmtime import _ffi as ffi
-from wasmtime.component import Component, Linker, ListType, String, TupleType
+from wasmtime.component import Component, Linker
 
 #: The exported interface of world `tracker-publish`.
 INTERFACE = "spec-kitty:tracker/publish@0.1.0"
@@ -30,228 +39,208 @@ INTERFACE = "spec-kitty:tracker/publish@0.1.0"
 #: Environment variable naming the component file to load instead of the default.
 WASM_ENV = "TRACKER_PUBLISH_WASM"
 
-_K_U8 = ffi.WASMTIME_COMPONENT_U8.value
-_K_STRING = ffi.WASMTIME_COMPONENT_STRING.value
-_K_LIST = ffi.WASMTIME_COMPONENT_LIST.value
-_K_RECORD = ffi.WASMTIME_COMPONENT_RECORD.value
-_K_TUPLE = ffi.WASMTIME_COMPONENT_TUPLE.value
-_K_ENUM = ffi.WASMTIME_COMPONENT_ENUM.value
-_K_OPTION = ffi.WASMTIME_COMPONENT_OPTION.value
-_K_RESULT = ffi.WASMTIME_COMPONENT_RESULT.value
-_VAL_SIZE = ctypes.sizeof(ffi.wasmtime_component_val_t)
-_VAL_OF = ffi.wasmtime_component_val_t.of.offset
+#: Environment variable naming the compiled-component cache directory; `off` disables the cache.
+CACHE_ENV = "TRACKER_PUBLISH_CACHE_DIR"
+
+#: The exports the package calls, by WIT name.
+EXPORTS = (
+    "normalize-provider",
+    "resolve-resource-routing",
+    "build-snapshot-payload-json",
+    "build-snapshot-payload-json-text",
+)
+
+# A cache file is the serialized component followed by the SHA-256 of it:
+# a torn or damaged file is never handed to `deserialize`.
+_DIGEST = 32
 
 
 class ComponentFailure(RuntimeError):
     """The component trapped or could not be loaded: a bug or a broken install, never the input's fault."""
 
 
-def wasm_path() -> Path:
-    """Where the component is loaded from.
+def _checkout_wasm() -> Path | None:
+    """In a source checkout (src/tracker_publish of host-examples/python), the repository's dist/tracker_publish.wasm."""
+    here = Path(__file__).resolve().parent
+    if here.parent.name != "src" or len(here.parents) < 4:
+        return None
+    repo = here.parents[3]
+    candidate = repo / "dist" / "tracker_publish.wasm"
+    if (repo / "wit" / "tracker.wit").is_file() and candidate.is_file():
+        return candidate
+    return None
 
-    `TRACKER_PUBLISH_WASM` when set; else, in a source checkout, the repository's
-    `dist/tracker_publish.wasm` (what `make build` writes); else the copy
-    shipped inside this package.
+
+def wasm_path() -> Path | None:
+    """Where the component is loaded from; None means the copy inside the package (importlib.resources).
+
+    `TRACKER_PUBLISH_WASM` when set; else, in a source checkout, the
+    repository's `dist/tracker_publish.wasm` (what `make build` writes); else
+    the copy shipped inside this package.
     """
     env = os.environ.get(WASM_ENV)
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
-    for parent in here.parents:
-        if (parent / "wit" / "tracker.wit").is_file():
-            candidate = parent / "dist" / "tracker_publish.wasm"
-            if candidate.is_file():
-                return candidate
-            break
-    return here / "tracker_publish.wasm"
+    return _checkout_wasm()
 
 
-# ---------------------------------------------------------------------------
-# Lifting C API values (the caller deletes the whole value afterwards).
-# ---------------------------------------------------------------------------
+def _wasm_bytes() -> tuple[bytes, str]:
+    """The component's bytes and where they came from (for messages)."""
+    path = wasm_path()
+    if path is not None:
+        return path.read_bytes(), str(path)
+    res = importlib.resources.files(__package__) / "tracker_publish.wasm"
+    return res.read_bytes(), "the tracker_publish package (tracker_publish.wasm)"
 
 
-def _expect(v: Any, kind: int) -> None:
-    if v.kind != kind:
-        raise ComponentFailure(f"unexpected component value kind {v.kind}, expected {kind}")
+def wasmtime_version() -> str:
+    """The installed wasmtime-py release (part of the cache key)."""
+    try:
+        return importlib.metadata.version("wasmtime")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
-def _str(v: Any) -> str:
-    _expect(v, _K_STRING)
-    return ffi.to_str(v.of.string)
+def cache_dir() -> Path | None:
+    """The compiled-component cache: `$TRACKER_PUBLISH_CACHE_DIR`, else the platform's user cache directory; None when off."""
+    env = os.environ.get(CACHE_ENV)
+    if env is not None:
+        return None if env.strip().lower() in ("", "off", "0", "none") else Path(env)
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA")
+        root = Path(base) if base else Path.home() / "AppData" / "Local"
+    elif sys.platform == "darwin":
+        root = Path.home() / "Library" / "Caches"
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return root / "tracker-publish"
 
 
-def _bytes(v: Any) -> bytes:
-    """A `list<u8>`: a strided view over the value array, copied once."""
-    _expect(v, _K_LIST)
-    n = v.of.list.size
-    if n == 0:
-        return b""
-    addr = ctypes.addressof(v.of.list.data.contents)
-    vals = memoryview((ctypes.c_ubyte * (n * _VAL_SIZE)).from_address(addr)).cast("B")
-    if vals[0::_VAL_SIZE].tobytes() != bytes((_K_U8,)) * n:
-        raise ComponentFailure("unexpected element kind in a list<u8>")
-    return vals[_VAL_OF::_VAL_SIZE].tobytes()
-
-
-def _fields(v: Any) -> dict[str, Any]:
-    _expect(v, _K_RECORD)
-    rec = v.of.record
-    return {ffi.to_str(rec.data[i].name): rec.data[i].val for i in range(rec.size)}
-
-
-def _string_pairs(v: Any) -> list[tuple[str, str]]:
-    _expect(v, _K_LIST)
-    out = []
-    lst = v.of.list
-    for i in range(lst.size):
-        t = lst.data[i]
-        _expect(t, _K_TUPLE)
-        out.append((_str(t.of.tuple.data[0]), _str(t.of.tuple.data[1])))
-    return out
-
-
-def _publish_result(v: Any) -> tuple[bool, Any]:
-    """`result<publish-request, publish-error>` as (ok, fields)."""
-    _expect(v, _K_RESULT)
-    f = _fields(v.of.result.val.contents)
-    if v.of.result.is_ok:
-        return True, (_str(f["endpoint"]), _string_pairs(f["headers"]), _bytes(f["body"]), _str(f["idempotency-key"]))
-    kind = f["kind"]
-    _expect(kind, _K_ENUM)
-    return False, (ffi.to_str(kind.of.enumeration), _str(f["message"]))
-
-
-def _routing_result(v: Any) -> tuple[str, str] | None:
-    """`option<resource-routing>`."""
-    _expect(v, _K_OPTION)
-    if not v.of.option:
+def cache_file(wasm: bytes) -> Path | None:
+    """The cache entry for this component under this wasmtime-py on this machine."""
+    d = cache_dir()
+    if d is None:
         return None
-    f = _fields(v.of.option.contents)
-    return _str(f["resource-type"]), _str(f["resource-id"])
+    key = f"wasmtime-{wasmtime_version()}-{sys.platform}-{platform.machine()}-{hashlib.sha256(wasm).hexdigest()[:32]}"
+    return d / f"{key}.cwasm"
 
 
-def _string_result(v: Any) -> str:
-    return _str(v)
+def _trusted(path: Path) -> bool:
+    """A cache file only this user could have written (POSIX); elsewhere, any regular file."""
+    st = path.stat()
+    if not hasattr(os, "getuid"):
+        return True
+    return st.st_uid == os.getuid() and not (st.st_mode & 0o022)
 
 
-# ---------------------------------------------------------------------------
-# The instance.
-# ---------------------------------------------------------------------------
+def _read_cached(engine: wasmtime.Engine, path: Path) -> Component | None:
+    try:
+        if not _trusted(path):
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    blob, digest = data[:-_DIGEST], data[-_DIGEST:]
+    if len(data) <= _DIGEST or hashlib.sha256(blob).digest() != digest:
+        return None
+    try:
+        # Refused by wasmtime itself when made by another wasmtime or engine configuration.
+        return Component.deserialize(engine, blob)
+    except wasmtime.WasmtimeError:
+        return None
 
 
-def _lower_string_pairs(_store: Any, val: Any, ptr: Any) -> None:
-    """A `list<tuple<string, string>>`, built directly (the generic path asks the C API for the element types on every element)."""
-    # Encode everything first, so that a bad value raises before anything is allocated.
-    encoded = []
-    for pair in val:
-        k, v = pair
-        if not isinstance(k, str) or not isinstance(v, str):
-            raise TypeError("expected a list of (str, str) pairs")
-        encoded.append((k.encode("utf-8"), v.encode("utf-8")))
-    raw = ffi.wasmtime_component_vallist_t()
-    ffi.wasmtime_component_vallist_new_uninit(raw, len(encoded))
-    for i, (k, v) in enumerate(encoded):
-        t = ffi.wasmtime_component_valtuple_t()
-        ffi.wasmtime_component_valtuple_new_uninit(t, 2)
-        t.data[0].kind = _K_STRING
-        t.data[0].of.string = ffi.bytes_to_capi(k)
-        t.data[1].kind = _K_STRING
-        t.data[1].of.string = ffi.bytes_to_capi(v)
-        raw.data[i].kind = _K_TUPLE
-        raw.data[i].of.tuple = t
-    ptr.contents.kind = _K_LIST
-    ptr.contents.of.list = raw
-
-
-def _lowering(ty: Any) -> Callable[[Any, Any, Any], None]:
-    if (
-        isinstance(ty, ListType)
-        and isinstance(ty.element, TupleType)
-        and [type(e) for e in ty.element.elements] == [String, String]
-    ):
-        return _lower_string_pairs
-    return ty.convert_to_c
-
-
-class _Export:
-    """One exported function, its parameter types looked up once."""
-
-    def __init__(self, store: wasmtime.Store, func: Any, lift: Callable[[Any], Any]) -> None:
-        self.func = func
-        self.params = [_lowering(ty) for _name, ty in func.type(store).params]
-        self.lift = lift
-
-    def call(self, store: wasmtime.Store, *args: Any) -> Any:
-        # As wasmtime.component.Func.__call__, lifting the result with `self.lift`.
-        params = (ffi.wasmtime_component_val_t * len(args))()
-        n = 0
-        result = ffi.wasmtime_component_val_t()
+def _write_cached(component: Component, path: Path) -> None:
+    """Atomically (a temporary file renamed into place); any failure leaves no entry."""
+    try:
+        blob = bytes(component.serialize())
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".cwasm", dir=path.parent)
         try:
-            for lower, val in zip(self.params, args):
-                lower(store, val, pointer(params[n]))
-                n += 1
-            err = ffi.wasmtime_component_func_call(byref(self.func._func), store._context(), params, n, byref(result), 1)
-            if err:
-                raise ComponentFailure(f"the component failed (a bug in tracker-publish, not in the input): {wasmtime.WasmtimeError._from_ptr(err)}")
-            try:
-                return self.lift(result)
-            finally:
-                ffi.wasmtime_component_val_delete(byref(result))
-        finally:
-            for i in range(n):
-                ffi.wasmtime_component_val_delete(byref(params[i]))
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+                f.write(hashlib.sha256(blob).digest())
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except (OSError, wasmtime.WasmtimeError):
+        pass
+
+
+def load_component(engine: wasmtime.Engine) -> tuple[Component, bool]:
+    """The compiled component and whether it came from the cache."""
+    try:
+        wasm, where = _wasm_bytes()
+    except OSError as e:
+        raise ComponentFailure(f"cannot load the tracker-publish component from {_where()} (set {WASM_ENV} or run `make build`): {e}") from e
+    entry = cache_file(wasm)
+    if entry is not None:
+        cached = _read_cached(engine, entry)
+        if cached is not None:
+            return cached, True
+    try:
+        component = Component(engine, wasm)
+    except wasmtime.WasmtimeError as e:
+        raise ComponentFailure(f"cannot load the tracker-publish component from {where} (set {WASM_ENV} or run `make build`): {e}") from e
+    if entry is not None:
+        _write_cached(component, entry)
+    return component, False
+
+
+def _where() -> str:
+    path = wasm_path()
+    return str(path) if path is not None else "the tracker_publish package (tracker_publish.wasm)"
 
 
 class Instance:
-    """The component instantiated once, with its four exports."""
+    """The component instantiated once, with its function handles looked up once."""
 
     def __init__(self, engine: wasmtime.Engine, component: Component) -> None:
         self.store = wasmtime.Store(engine)
         inst = Linker(engine).instantiate(self.store, component)
-        iface = inst.get_export_index(self.store, INTERFACE)
+        iface = component.get_export_index(INTERFACE)
         if iface is None:
             raise ComponentFailure(f"the component does not export {INTERFACE}")
-
-        def export(name: str, lift: Callable[[Any], Any]) -> _Export:
-            idx = inst.get_export_index(self.store, name, iface)
+        self.funcs: dict[str, Any] = {}
+        for name in EXPORTS:
+            idx = component.get_export_index(name, iface)
             func = inst.get_func(self.store, idx) if idx is not None else None
             if func is None:
-                raise ComponentFailure(f"the component does not export {INTERFACE}#{name}")
-            return _Export(self.store, func, lift)
-
-        self.normalize_provider = export("normalize-provider", _string_result)
-        self.resolve_resource_routing = export("resolve-resource-routing", _routing_result)
-        self.build_snapshot_payload = export("build-snapshot-payload", _publish_result)
-        self.build_snapshot_payload_json = export("build-snapshot-payload-json", _publish_result)
-        # Kept for the tests that compare with wasmtime-py's generic conversion.
-        self.raw = inst
+                raise ComponentFailure(f"the component does not export {INTERFACE}#{name} (an older tracker_publish.wasm?)")
+            self.funcs[name] = func
 
 
 class Runtime:
     """The process-wide engine, component and instance; calls are serialised."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            self.engine = wasmtime.Engine()
-            self.component = Component.from_file(self.engine, str(path))
-        except (OSError, wasmtime.WasmtimeError) as e:
-            raise ComponentFailure(f"cannot load the tracker-publish component from {path} (set {WASM_ENV} or run `make build`): {e}") from e
+    def __init__(self) -> None:
+        self.engine = wasmtime.Engine()
+        self.component, self.from_cache = load_component(self.engine)
         self.lock = threading.Lock()
         self._instance: Instance | None = None
 
+    def instance(self) -> Instance:
+        """The live instance (the caller holds `lock`)."""
+        if self._instance is None:
+            self._instance = Instance(self.engine, self.component)
+        return self._instance
+
     def call(self, name: str, *args: Any) -> Any:
         with self.lock:
-            if self._instance is None:
-                self._instance = Instance(self.engine, self.component)
-            inst = self._instance
+            inst = self.instance()
+            func = inst.funcs[name]
             try:
-                return getattr(inst, name).call(inst.store, *args)
-            except ComponentFailure:
+                result = func(inst.store, *args)
+                # Once per call, after the result is lifted: wasmtime-py 39
+                # needs it before the next call; in later releases it is a no-op.
+                func.post_return(inst.store)
+                return result
+            except (wasmtime.WasmtimeError, wasmtime.Trap) as e:
                 # A trapped instance may be inconsistent: the next call gets a fresh one.
                 self._instance = None
-                raise
+                raise ComponentFailure(f"the component failed (a bug in tracker-publish, not in the input): {e}") from None
 
 
 _runtime: Runtime | None = None
@@ -266,5 +255,5 @@ def runtime() -> Runtime:
         with _runtime_lock:
             rt = _runtime
             if rt is None:
-                rt = _runtime = Runtime(wasm_path())
+                rt = _runtime = Runtime()
     return rt
