@@ -186,6 +186,35 @@ impl wit::Guest for Component {
             idempotency_key: r.idempotency_key,
         })
     }
+
+    fn decide_retry(report: wit::AttemptReport, options: wit::RetryOptions) -> wit::RetryDecision {
+        use crate::retry::{AttemptOutcome, RetryDecision, StopReason};
+        let r = crate::AttemptReport {
+            attempt: report.attempt,
+            outcome: match report.outcome {
+                wit::AttemptOutcome::Status(s) => AttemptOutcome::Status(s),
+                wit::AttemptOutcome::ConnectionError => AttemptOutcome::ConnectionError,
+                wit::AttemptOutcome::Timeout => AttemptOutcome::Timeout,
+            },
+            earlier_unanswered: report.earlier_unanswered,
+            retry_after: report.retry_after.as_deref(),
+            now_unix_ms: report.now_unix_ms,
+            random: report.random,
+        };
+        let o = crate::RetryOptions {
+            max_attempts: options.max_attempts,
+            base_delay_ms: options.base_delay_ms,
+            max_delay_ms: options.max_delay_ms,
+        };
+        match crate::decide_retry(&r, &o) {
+            RetryDecision::RetryInMs(ms) => wit::RetryDecision::RetryInMs(ms),
+            RetryDecision::Stop(why) => wit::RetryDecision::Stop(match why {
+                StopReason::Success => wit::StopReason::Success,
+                StopReason::NotRetryable => wit::StopReason::NotRetryable,
+                StopReason::AttemptsExhausted => wit::StopReason::AttemptsExhausted,
+            }),
+        }
+    }
 }
 
 /// The `store` and `receive` interfaces of the `tracker-publish-full` world.

@@ -2,8 +2,9 @@
 //!
 //! This crate is the only place that knows the wire contract
 //! (`publish-contract.md`): resource routing, the JSON body byte for byte,
-//! the idempotency key, the endpoint, the headers and the token rules. It does
-//! no I/O and reads no clock, so the same code runs natively, as a
+//! the idempotency key, the endpoint, the headers and the token rules, and
+//! when a failed send is worth retrying ([`retry`]). It does no I/O and reads
+//! no clock, so the same code runs natively, as a
 //! WebAssembly component with zero imports, and in the browser.
 //!
 //! ```
@@ -30,6 +31,7 @@ mod lowercase;
 pub mod normalize;
 mod payload;
 pub mod request;
+pub mod retry;
 pub mod routing;
 pub mod stored;
 pub mod verify;
@@ -51,6 +53,9 @@ pub use input::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, Snapshot
 pub use normalize::normalize_provider;
 pub use request::{
     PublishOptions, PublishRequest, build_snapshot_payload, build_snapshot_payload_json,
+};
+pub use retry::{
+    AttemptOutcome, AttemptReport, RetryDecision, RetryOptions, StopReason, decide_retry,
 };
 pub use routing::{ResourceRouting, resolve_resource_routing};
 pub use stored::{

@@ -189,10 +189,49 @@ export interface AttemptInfo {
   retryInMs: number | null;
 }
 
+/** One finished attempt, for decideRetry (WIT `attempt-report`). */
+export interface AttemptReport {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** How it ended: an answer (`status`), or none. */
+  outcome: 'status' | 'connection-error' | 'timeout';
+  /** The HTTP status, when `outcome` is `status`. */
+  status?: number | null;
+  /** An earlier attempt of this publish got no answer (it may still be running on the server). Default false. */
+  earlierUnanswered?: boolean;
+  /** The answer's `Retry-After` header as received, or null. */
+  retryAfter?: string | null;
+  /** The clock, in milliseconds since the Unix epoch (`Date.now()`). */
+  nowUnixMs: number;
+  /** A random integer from 0 to 2^32 - 1, fresh per call (the jitter). */
+  random: number;
+}
+
+/** The retry policy's options (WIT `retry-options`). */
+export interface RetryOptions {
+  /** Attempts in all, the first one included. */
+  maxAttempts: number;
+  /** The first backoff in milliseconds; it doubles on every retry. */
+  baseDelayMs: number;
+  /** The longest wait between two attempts, `Retry-After` included. */
+  maxDelayMs: number;
+}
+
+/** What to do after an attempt (WIT `retry-decision`). */
+export type RetryDecision =
+  | { retryInMs: number }
+  | { stop: 'success' | 'not-retryable' | 'attempts-exhausted' };
+
+/**
+ * The retry policy, decided by the component (README "Retries"); `publish`
+ * follows it. Throws PublishError (`invalid-input`) on a malformed report.
+ */
+export function decideRetry(report: AttemptReport, options: RetryOptions): RetryDecision;
+
 export interface PublishOptions extends BuildOptions {
   /** Default `globalThis.fetch`. */
   fetch?: (url: string, init: FetchInit) => Promise<ResponseLike>;
-  /** Further attempts after the first, on network errors, timeouts, 408, 425, 429 and 5xx. Default 3. */
+  /** Further attempts after the first, on network errors, timeouts, 408, 425, 429, 5xx, and 409 after an attempt without an answer (decideRetry). Default 3. */
   retries?: number;
   /** Per attempt, including reading the answer. Default 10000. */
   timeoutMs?: number;

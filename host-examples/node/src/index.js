@@ -245,11 +245,59 @@ function computeRequest(input, scheme) {
 
 // ---- publish ---------------------------------------------------------------
 
-const RETRIED_STATUS = new Set([408, 425, 429]);
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const U32_MAX = 2 ** 32 - 1;
+const STOP_REASONS = new Set(['success', 'not-retryable', 'attempts-exhausted']);
 
-function isRetriedStatus(status) {
-  return RETRIED_STATUS.has(status) || (status >= 500 && status <= 599);
+/** A whole number in [0, max] at `path`, or an invalid-input PublishError. */
+function whole(path, v, max) {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) {
+    throw invalid(path, `expected an integer from 0 to ${max}, found ${typeof v === 'number' ? v : describe(v)}`);
+  }
+  return v;
+}
+
+/**
+ * The retry policy (WIT `decide-retry`, README "Retries"), decided by the
+ * component: what to do after one attempt. `report` is `{ attempt, outcome,
+ * status, earlierUnanswered, retryAfter, nowUnixMs, random }` with `outcome`
+ * one of `status` (then `status` is the HTTP status), `connection-error`,
+ * `timeout`; `options` is `{ maxAttempts, baseDelayMs, maxDelayMs }`. Returns
+ * `{ retryInMs }` or `{ stop }` (`success`, `not-retryable`,
+ * `attempts-exhausted`).
+ */
+export function decideRetry(report, options) {
+  if (!isPlainObject(report)) throw invalid('report', `expected an object, found ${describe(report)}`);
+  if (!isPlainObject(options)) throw invalid('options', `expected an object, found ${describe(options)}`);
+  const { attempt, outcome, status = null, earlierUnanswered = false, retryAfter = null, nowUnixMs, random } = report;
+  let wireOutcome;
+  if (outcome === 'status') wireOutcome = { tag: 'status', val: whole('report.status', status, 65535) };
+  else if (outcome === 'connection-error' || outcome === 'timeout') wireOutcome = { tag: outcome };
+  else throw invalid('report.outcome', `expected "status", "connection-error" or "timeout", found ${typeof outcome === 'string' ? JSON.stringify(outcome.slice(0, 40)) : describe(outcome)}`);
+  if (typeof earlierUnanswered !== 'boolean') throw invalid('report.earlierUnanswered', `expected a boolean, found ${describe(earlierUnanswered)}`);
+  if (retryAfter !== null && typeof retryAfter !== 'string') throw invalid('report.retryAfter', `expected a string or null, found ${describe(retryAfter)}`);
+  const wireReport = {
+    attempt: whole('report.attempt', attempt, U32_MAX),
+    outcome: wireOutcome,
+    earlierUnanswered,
+    retryAfter: retryAfter ?? undefined,
+    nowUnixMs: BigInt(whole('report.nowUnixMs', nowUnixMs, Number.MAX_SAFE_INTEGER)),
+    random: whole('report.random', random, U32_MAX),
+  };
+  const wireOptions = {
+    maxAttempts: whole('options.maxAttempts', options.maxAttempts, U32_MAX),
+    baseDelayMs: BigInt(whole('options.baseDelayMs', options.baseDelayMs, Number.MAX_SAFE_INTEGER)),
+    maxDelayMs: BigInt(whole('options.maxDelayMs', options.maxDelayMs, Number.MAX_SAFE_INTEGER)),
+  };
+  let decision;
+  try {
+    decision = component().decideRetry(wireReport, wireOptions);
+  } catch (e) {
+    throw fromComponent(e);
+  }
+  if (decision.tag === 'retry-in-ms') return { retryInMs: Number(decision.val) };
+  if (decision.tag === 'stop' && STOP_REASONS.has(decision.val)) return { stop: decision.val };
+  throw new Error(`tracker-publish: the component returned an unknown decision: ${decision.tag}`);
 }
 
 function publishOptions(options) {
@@ -285,21 +333,6 @@ function publishOptions(options) {
     onAttempt,
     signal,
   };
-}
-
-/** `Retry-After` (seconds, or an HTTP date) in milliseconds, or null. */
-function retryAfterMs(value) {
-  if (value === null || value === undefined) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
-
-/** Exponential backoff with jitter: between half and all of backoffMs * 2^(n-1), capped. */
-function backoff(attempt, o) {
-  const ceiling = Math.min(o.maxDelayMs, o.backoffMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
 function sleep(ms, signal) {
@@ -384,9 +417,11 @@ function failureText(e, token) {
 
 /**
  * Sends the request: POST with the exact body bytes and headers the component
- * returned. Network errors, timeouts, 408, 425, 429 and 5xx are retried up to
- * `retries` times with exponential backoff and jitter (at least `Retry-After`
- * when the server sends one, capped at `maxDelayMs`), every attempt with the
+ * returned. Whether and when to send again is the component's retry policy
+ * (decideRetry; README "Retries"): network errors, timeouts, 408, 425, 429,
+ * 5xx, and a 409 after an attempt of ours got no answer, are retried up to
+ * `retries` times with exponential backoff and jitter (at least `Retry-After`,
+ * seconds or an HTTP date, capped at `maxDelayMs`), every attempt with the
  * same `Idempotency-Key` and the same bytes; other answers are final.
  * Resolves to `{ endpoint, status, ok, body, idempotencyKey, attempts }` for
  * the last answer (body parsed when it is JSON); rejects with PublishError
@@ -398,6 +433,13 @@ export async function publish(input, options) {
   const authorization = request.headers.find(([name]) => name === 'Authorization');
   const token = authorization ? authorization[1].slice('Bearer '.length) : '';
   const maxAttempts = o.retries + 1;
+  const policy = {
+    maxAttempts: Math.min(maxAttempts, U32_MAX),
+    baseDelayMs: Math.round(o.backoffMs),
+    maxDelayMs: Math.round(o.maxDelayMs),
+  };
+  // An attempt without an answer may still be running on the server.
+  let earlierUnanswered = false;
   for (let n = 1; ; n++) {
     let answer;
     let failure;
@@ -407,12 +449,20 @@ export async function publish(input, options) {
       if (o.signal?.aborted) throw o.signal.reason;
       failure = e;
     }
-    let retryInMs = null;
-    if (n < maxAttempts && (failure !== undefined || isRetriedStatus(answer.status))) {
-      retryInMs = backoff(n, o);
-      const after = failure === undefined ? retryAfterMs(answer.retryAfter) : null;
-      if (after !== null) retryInMs = Math.max(retryInMs, Math.min(after, o.maxDelayMs));
-    }
+    const decision = decideRetry(
+      {
+        attempt: Math.min(n, U32_MAX),
+        outcome: failure === undefined ? 'status' : failure instanceof AttemptTimeout ? 'timeout' : 'connection-error',
+        status: failure === undefined ? answer.status : null,
+        earlierUnanswered,
+        retryAfter: failure === undefined ? answer.retryAfter : null,
+        nowUnixMs: Date.now(),
+        random: Math.floor(Math.random() * 2 ** 32),
+      },
+      policy,
+    );
+    if (failure !== undefined) earlierUnanswered = true;
+    const retryInMs = decision.retryInMs ?? null;
     const error = failure === undefined ? null : failureText(failure, token);
     o.onAttempt?.({ attempt: n, maxAttempts, status: answer ? answer.status : null, error, retryInMs });
     if (retryInMs === null) {

@@ -147,6 +147,16 @@ describe('publish over loopback http', () => {
     assert.ok(performance.now() - t0 < 3000);
   });
 
+  test('409 after our own attempt got no answer is waited out (the retry policy)', async () => {
+    const s = await server([drop, status(409), status(409)]);
+    const seen = [];
+    const result = await publish(s.input, { ...fast, onAttempt: (i) => seen.push([i.status, i.retryInMs === null]) });
+    assert.equal(result.status, 200);
+    assert.equal(result.attempts, 4);
+    assert.deepEqual(seen, [[null, false], [409, false], [409, false], [200, true]]);
+    assertSameRequest(s.requests, s.input);
+  });
+
   test('400 is final: one attempt, the problem body parsed', async () => {
     const s = await server([status(400)]);
     const result = await publish(s.input, fast);

@@ -430,6 +430,45 @@ impl Publisher {
         })?;
         r.map_err(|e| anyhow!("{e}"))
     }
+
+    /// `decide-retry`: the retry policy, in the component.
+    pub fn decide_retry(
+        &mut self,
+        report: &tracker_publish::AttemptReport<'_>,
+        options: &tracker_publish::RetryOptions,
+    ) -> anyhow::Result<tracker_publish::RetryDecision> {
+        use tracker_publish::{AttemptOutcome, RetryDecision, StopReason};
+        let report = wit::AttemptReport {
+            attempt: report.attempt,
+            outcome: match report.outcome {
+                AttemptOutcome::Status(s) => wit::AttemptOutcome::Status(s),
+                AttemptOutcome::ConnectionError => wit::AttemptOutcome::ConnectionError,
+                AttemptOutcome::Timeout => wit::AttemptOutcome::Timeout,
+            },
+            earlier_unanswered: report.earlier_unanswered,
+            retry_after: report.retry_after.map(str::to_owned),
+            now_unix_ms: report.now_unix_ms,
+            random: report.random,
+        };
+        let options = wit::RetryOptions {
+            max_attempts: options.max_attempts,
+            base_delay_ms: options.base_delay_ms,
+            max_delay_ms: options.max_delay_ms,
+        };
+        let r = self.call(|guest, store| {
+            guest
+                .spec_kitty_tracker_publish()
+                .call_decide_retry(store, &report, options)
+        })?;
+        Ok(match r.map_err(|e| anyhow!("{e}"))? {
+            wit::RetryDecision::RetryInMs(ms) => RetryDecision::RetryInMs(ms),
+            wit::RetryDecision::Stop(why) => RetryDecision::Stop(match why {
+                wit::StopReason::Success => StopReason::Success,
+                wit::StopReason::NotRetryable => StopReason::NotRetryable,
+                wit::StopReason::AttemptsExhausted => StopReason::AttemptsExhausted,
+            }),
+        })
+    }
 }
 
 /// The typed WIT records for a JSON input object, as a Rust host that holds

@@ -1,12 +1,16 @@
 //! `tracker-publish publish`: read a spec-kitty project, compute the request
 //! in the component, and POST its exact bytes, retrying under one
-//! `Idempotency-Key` when the failure is worth retrying.
+//! `Idempotency-Key` when the component's retry policy (`decide-retry`) says
+//! so: this side only sends and sleeps.
 
 use std::io::Read as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tracker_publish::{ErrorKind, IdempotencyScheme, PublishError};
+use tracker_publish::{
+    AttemptOutcome, AttemptReport, ErrorKind, IdempotencyScheme, PublishError, RetryDecision,
+    RetryOptions, StopReason,
+};
 use tracker_publish_host::project::{Locations, read_project};
 use tracker_publish_host::{Publisher, Request, request_json};
 
@@ -29,8 +33,6 @@ pub struct Options {
 /// The most of a response body kept (the CLI reads it whole; this is plenty
 /// for any error or receipt).
 const MAX_RESPONSE_BYTES: u64 = 16 << 20;
-/// The longest wait between attempts, whatever `Retry-After` says.
-const MAX_WAIT: Duration = Duration::from_secs(60);
 
 pub fn run(o: Options) -> ExitCode {
     // With --json or --dry-run a refusal is the error object on stdout too.
@@ -63,7 +65,7 @@ pub fn run(o: Options) -> ExitCode {
         println!("{out}");
         return ExitCode::SUCCESS;
     }
-    send(&request, &o)
+    send(&mut publisher, &request, &o)
 }
 
 /// How one attempt ended.
@@ -73,17 +75,18 @@ enum Attempt {
         status: u16,
         content_type: String,
         body: Vec<u8>,
-        retry_after: Option<Duration>,
+        retry_after: Option<String>,
     },
-    /// No answer: connection refused or dropped, timeout.
-    NoAnswer(String),
-}
-
-fn retryable_status(s: u16) -> bool {
-    matches!(s, 408 | 425 | 429) || (500..600).contains(&s)
+    /// No answer: connection refused or dropped (`timeout` false), or no
+    /// whole answer in time (`timeout` true).
+    NoAnswer { why: String, timeout: bool },
 }
 
 fn attempt(agent: &ureq::Agent, r: &Request) -> Attempt {
+    let no_answer = |why: String| Attempt::NoAnswer {
+        why,
+        timeout: false,
+    };
     let mut req = agent.post(&r.endpoint);
     for (name, value) in &r.headers {
         req = req.header(name.as_str(), value.as_str());
@@ -98,52 +101,59 @@ fn attempt(agent: &ureq::Agent, r: &Request) -> Attempt {
                     .map(str::to_owned)
             };
             let content_type = header("content-type").unwrap_or_default();
-            let retry_after = header("retry-after")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(|s| Duration::from_secs(s).min(MAX_WAIT));
+            let retry_after = header("retry-after");
             let mut body = Vec::new();
-            if let Err(e) = resp
+            match resp
                 .body_mut()
                 .as_reader()
                 .take(MAX_RESPONSE_BYTES)
                 .read_to_end(&mut body)
             {
-                return Attempt::NoAnswer(format!("the response was cut off: {e}"));
-            }
-            Attempt::Answer {
-                status,
-                content_type,
-                body,
-                retry_after,
+                Ok(_) => Attempt::Answer {
+                    status,
+                    content_type,
+                    body,
+                    retry_after,
+                },
+                Err(e) => {
+                    let timeout = e.kind() == std::io::ErrorKind::TimedOut;
+                    Attempt::NoAnswer {
+                        why: format!("the response was cut off: {e}"),
+                        timeout,
+                    }
+                }
             }
         }
-        Err(ureq::Error::Timeout(_)) => Attempt::NoAnswer("timed out".into()),
-        Err(ureq::Error::Io(e)) => Attempt::NoAnswer(e.to_string()),
-        Err(ureq::Error::ConnectionFailed) => Attempt::NoAnswer("connection failed".into()),
-        Err(ureq::Error::HostNotFound) => Attempt::NoAnswer("host not found".into()),
-        Err(e) => Attempt::NoAnswer(e.to_string()),
+        Err(ureq::Error::Timeout(_)) => Attempt::NoAnswer {
+            why: "timed out".into(),
+            timeout: true,
+        },
+        Err(ureq::Error::Io(e)) => Attempt::NoAnswer {
+            timeout: e.kind() == std::io::ErrorKind::TimedOut,
+            why: e.to_string(),
+        },
+        Err(ureq::Error::ConnectionFailed) => no_answer("connection failed".into()),
+        Err(ureq::Error::HostNotFound) => no_answer("host not found".into()),
+        Err(e) => no_answer(e.to_string()),
     }
 }
 
-/// A number in [0, 1) that differs per process and attempt (jitter needs
-/// no quality, only that clients do not retry in lockstep).
-fn jitter(n: u32) -> f64 {
+/// A number that differs per process and attempt: the policy's jitter
+/// needs no quality, only that clients do not retry in lockstep.
+fn random(n: u32) -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(n);
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+    (h.finish() >> 32) as u32
 }
 
-/// Exponential backoff with jitter: base * 2^(n-1), capped at 30 s, then a
-/// random point in its upper half.
-fn backoff(base: Duration, n: u32) -> Duration {
-    let full = base
-        .saturating_mul(1u32 << (n - 1).min(16))
-        .min(Duration::from_secs(30));
-    full.mul_f64(0.5 + jitter(n) / 2.0)
+fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn send(r: &Request, o: &Options) -> ExitCode {
+fn send(publisher: &mut Publisher, r: &Request, o: &Options) -> ExitCode {
     let config = ureq::Agent::config_builder()
         .timeout_global(Some(o.timeout))
         .http_status_as_error(false)
@@ -151,11 +161,15 @@ fn send(r: &Request, o: &Options) -> ExitCode {
         .user_agent(concat!("tracker-publish/", env!("CARGO_PKG_VERSION")))
         .build();
     let agent: ureq::Agent = config.into();
-    let total = o.retries + 1;
-    // After a timeout or a dropped connection our own earlier attempt may
-    // still be running on the server: its 409 ("this key is in flight")
-    // then means "wait", not "refused".
-    let mut maybe_in_flight = false;
+    let policy = RetryOptions {
+        max_attempts: o.retries + 1,
+        base_delay_ms: u64::try_from(o.retry_base.as_millis()).unwrap_or(u64::MAX),
+        ..RetryOptions::default()
+    };
+    let total = policy.max_attempts;
+    // Whether an earlier attempt got no answer: it may still be running on
+    // the server (the policy then waits out a 409).
+    let mut earlier_unanswered = false;
     let mut n = 0;
     loop {
         n += 1;
@@ -165,32 +179,37 @@ fn send(r: &Request, o: &Options) -> ExitCode {
             r.body.len(),
             r.idempotency_key
         );
-        let (problem, wait) = match attempt(&agent, r) {
+        let got = attempt(&agent, r);
+        let (outcome, retry_after) = match &got {
             Attempt::Answer {
                 status,
-                content_type,
-                body,
                 retry_after,
-            } => {
-                let retry = retryable_status(status) || (status == 409 && maybe_in_flight);
-                if (200..300).contains(&status) || !retry || n == total {
-                    return finish(r, o, n, Some((status, &content_type, &body)), None);
-                }
-                (
-                    if status == 409 {
-                        "the server is still processing our earlier attempt (409)".to_owned()
-                    } else {
-                        format!("the server answered {status}")
-                    },
-                    retry_after.unwrap_or_else(|| backoff(o.retry_base, n)),
-                )
+                ..
+            } => (AttemptOutcome::Status(*status), retry_after.as_deref()),
+            Attempt::NoAnswer { timeout: true, .. } => (AttemptOutcome::Timeout, None),
+            Attempt::NoAnswer { .. } => (AttemptOutcome::ConnectionError, None),
+        };
+        let report = AttemptReport {
+            attempt: n,
+            outcome,
+            earlier_unanswered,
+            retry_after,
+            now_unix_ms: now_unix_ms(),
+            random: random(n),
+        };
+        let wait = match publisher.decide_retry(&report, &policy) {
+            Ok(RetryDecision::RetryInMs(ms)) => Duration::from_millis(ms),
+            Ok(RetryDecision::Stop(why)) => return finish(r, o, n, &got, why),
+            Err(e) => return fail(e),
+        };
+        let problem = match got {
+            Attempt::Answer { status: 409, .. } => {
+                "the server is still processing our earlier attempt (409)".to_owned()
             }
-            Attempt::NoAnswer(why) => {
-                maybe_in_flight = true;
-                if n == total {
-                    return finish(r, o, n, None, Some(&why));
-                }
-                (why, backoff(o.retry_base, n))
+            Attempt::Answer { status, .. } => format!("the server answered {status}"),
+            Attempt::NoAnswer { why, .. } => {
+                earlier_unanswered = true;
+                why
             }
         };
         eprintln!(
@@ -202,14 +221,20 @@ fn send(r: &Request, o: &Options) -> ExitCode {
 }
 
 /// Prints the result as the CLI does (plus `attempts`) and picks the exit code.
-fn finish(
-    r: &Request,
-    o: &Options,
-    attempts: u32,
-    answer: Option<(u16, &str, &[u8])>,
-    no_answer: Option<&str>,
-) -> ExitCode {
-    let ok = answer.is_some_and(|(s, _, _)| (200..300).contains(&s));
+fn finish(r: &Request, o: &Options, attempts: u32, got: &Attempt, why: StopReason) -> ExitCode {
+    let (answer, no_answer) = match got {
+        Attempt::Answer {
+            status,
+            content_type,
+            body,
+            ..
+        } => (
+            Some((*status, content_type.as_str(), body.as_slice())),
+            None,
+        ),
+        Attempt::NoAnswer { why, .. } => (None, Some(why.as_str())),
+    };
+    let ok = why == StopReason::Success;
     let body = answer.map(|(_, ct, b)| {
         let text = String::from_utf8_lossy(b);
         if ct.contains("application/json") {
@@ -254,7 +279,7 @@ fn finish(
         return ExitCode::SUCCESS;
     }
     let what = match (status, no_answer) {
-        (Some(s), _) if retryable_status(s) => {
+        (Some(s), _) if why == StopReason::AttemptsExhausted => {
             format!("the server still answered {s} after {attempts} attempts")
         }
         (Some(s), _) => {
