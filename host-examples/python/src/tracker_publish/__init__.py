@@ -33,6 +33,11 @@ __all__ = [
     "normalize_provider",
     "credential_pairs",
     "ERROR_KINDS",
+    "HOST_ERROR_KINDS",
+    "publish",
+    "PublishResult",
+    "RetryOptions",
+    "decide_retry",
     "WASM_ENV",
     "CACHE_ENV",
     "wasm_path",
@@ -54,7 +59,7 @@ ERROR_KINDS = (
 
 
 class PublishError(Exception):
-    """A refusal: `.kind` (kebab-case, one of `ERROR_KINDS`) for programs, `.message` for people.
+    """A refusal: `.kind` (kebab-case, one of `ERROR_KINDS`, or of `HOST_ERROR_KINDS` from `publish`) for programs, `.message` for people.
 
     The message names the field at fault and never contains a token or a
     credential value.
@@ -243,3 +248,6 @@ def normalize_provider(provider: str) -> str:
         return runtime().call("normalize-provider", provider)
     except UnicodeEncodeError:
         raise PublishError("invalid-input", "provider: not valid Unicode (a lone surrogate)") from None
+
+
+from ._publish import HOST_ERROR_KINDS, PublishResult, RetryOptions, decide_retry, publish  # noqa: E402 (they use PublishError)

@@ -48,6 +48,7 @@ EXPORTS = (
     "resolve-resource-routing",
     "build-snapshot-payload-json",
     "build-snapshot-payload-json-text",
+    "decide-retry",
 )
 
 # A cache file is the serialized component followed by the SHA-256 of it:
