@@ -20,8 +20,6 @@ the cache cannot be read or written the component is compiled as usual.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import importlib.resources
 import os
 import platform
 import sys
@@ -90,16 +88,39 @@ def _wasm_bytes() -> tuple[bytes, str]:
     path = wasm_path()
     if path is not None:
         return path.read_bytes(), str(path)
+    import importlib.resources
+
     res = importlib.resources.files(__package__) / "tracker_publish.wasm"
     return res.read_bytes(), "the tracker_publish package (tracker_publish.wasm)"
 
 
 def wasmtime_version() -> str:
-    """The installed wasmtime-py release (part of the cache key)."""
-    try:
-        return importlib.metadata.version("wasmtime")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+    """The installed wasmtime-py release (part of the cache key).
+
+    Read from the name of its `wasmtime-<version>.dist-info` beside the
+    package (importlib.metadata costs tens of milliseconds to import), else
+    from importlib.metadata.
+    """
+    global _WASMTIME_VERSION
+    if _WASMTIME_VERSION is None:
+        site = os.path.dirname(os.path.dirname(os.path.abspath(wasmtime.__file__)))
+        try:
+            found = [n[len("wasmtime-") : -len(".dist-info")] for n in os.listdir(site) if n.startswith("wasmtime-") and n.endswith(".dist-info")]
+        except OSError:
+            found = []
+        if len(found) == 1:
+            _WASMTIME_VERSION = found[0]
+        else:
+            import importlib.metadata
+
+            try:
+                _WASMTIME_VERSION = importlib.metadata.version("wasmtime")
+            except importlib.metadata.PackageNotFoundError:
+                _WASMTIME_VERSION = "unknown"
+    return _WASMTIME_VERSION
+
+
+_WASMTIME_VERSION: str | None = None
 
 
 def cache_dir() -> Path | None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import httpx
 from wasmtime.component import Variant
 
 from ._component import runtime
+
+if TYPE_CHECKING:
+    import httpx
 
 #: Kinds only `publish` raises (no answer at all); the component's kinds are `ERROR_KINDS`.
 HOST_ERROR_KINDS = ("network-error", "timeout")
@@ -113,6 +115,10 @@ def publish(
     attempt's `{attempt, status, error, retry_in_ms}`; messages never hold
     the token.
     """
+    # Imported here: httpx costs tens of milliseconds at import, and most
+    # processes only build requests.
+    import httpx
+
     from . import PublishError, build_snapshot_payload
 
     if not isinstance(timeout_seconds, (int, float)) or isinstance(timeout_seconds, bool) or not 1 <= timeout_seconds <= 120:
