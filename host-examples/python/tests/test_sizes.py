@@ -16,7 +16,7 @@ import subprocess
 import pytest
 from conftest import REPO
 
-from tracker_publish import build_snapshot_payload
+from tracker_publish import PublishError, build_snapshot_payload
 
 CLI = REPO / "dist" / "tracker-publish"
 MIB = 1 << 20
@@ -63,3 +63,18 @@ def test_100000_issues_with_a_body_over_64_mib(tmp_path):
         if i % 2 == 0:
             issue["body"] = (issue["body"] or "") + " padding ü 🙂" * 8
     assert same_as_the_command(tmp_path, inp) > 64 * MIB
+
+
+def test_a_body_over_128_mib_is_too_large_naming_the_limit():
+    """Past wasmtime's 128 MiB per-call transfer limit (not settable through wasmtime-py): a clear refusal, then business as usual."""
+    inp = _gen().snapshot(36, 2026)
+    for issue in inp["issues"]:
+        issue["body"] = "x" * (3_900_000)
+    text = json.dumps(inp)
+    with pytest.raises(PublishError) as info:
+        build_snapshot_payload(text)
+    assert info.value.kind == "too-large"
+    assert info.value.message.startswith("body: over 128 MiB") and "hostcall fuel" in info.value.message
+    del text, inp
+    small = _gen().snapshot(3, 2026)
+    assert build_snapshot_payload(small).body.startswith(b'{"provider":')
