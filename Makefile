@@ -64,7 +64,7 @@ dist: build node ## Build every release artifact into dist/release (components, 
 	$(COMPONENTIZE) wit wit -o "$(RELEASE)/spec-kitty:tracker@$(VERSION).wasm"
 	cd dist/node && npm pack --quiet --pack-destination ../release >/dev/null
 	@# The Python wheel and sdist come from `make python-dist` (dist/python/) where that target exists.
-	@if $(MAKE) --no-print-directory -n python-dist >/dev/null 2>&1; then \
+	@if grep -q '^python-dist:' $(MAKEFILE_LIST); then \
 	  $(MAKE) --no-print-directory python-dist && cp dist/python/*.whl dist/python/*.tar.gz $(RELEASE)/; \
 	else echo "dist: no python-dist target: the Python wheel and sdist are left out"; fi
 	cd $(RELEASE) && sha256sum -- $$(ls | grep -vx SHA256SUMS) > SHA256SUMS
