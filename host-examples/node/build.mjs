@@ -3,6 +3,7 @@
 //
 //   gen/tracker_publish.js         jco's bindings for dist/tracker_publish.wasm (and their .d.ts)
 //   gen/tracker_publish.core.wasm  the core module inside the component
+//   gen/tracker_publish_full.*     the same for dist/tracker_publish_full.wasm (store, receive)
 //   index.js, index.d.ts           the idiomatic API (src/) over those bindings
 //   package.json, README.md        what npm publishes
 //
@@ -23,7 +24,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const component = join(root, 'dist', 'tracker_publish.wasm');
+// The lean component (publish) and the full one (publish, store, receive).
+const components = ['tracker_publish', 'tracker_publish_full'];
 const out = join(root, 'dist', 'node');
 const jco = join(here, 'node_modules', '@bytecodealliance', 'jco', 'dist', 'jco.js');
 
@@ -32,29 +34,18 @@ function fail(message) {
   process.exit(1);
 }
 
-if (!existsSync(component)) fail(`${relative(root, component)} is missing: run \`make build\` first`);
+for (const name of components) {
+  const component = join(root, 'dist', `${name}.wasm`);
+  if (!existsSync(component)) fail(`${relative(root, component)} is missing: run \`make build\` first`);
+}
 if (!existsSync(jco)) fail('jco is not installed: run `npm ci` in host-examples/node (or `make node`)');
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const args = [
-  jco, 'transpile', component,
-  '--out-dir', join(out, 'gen'),
-  '--name', 'tracker_publish',
-  '--instantiation', 'sync',
-  '--no-namespaced-exports',
-  '--no-component-error-wrapping',
-  '--valid-lifting-optimization',
-  '--quiet',
-];
-const run = spawnSync(process.execPath, args, { stdio: 'inherit' });
-if (run.status !== 0) fail(`jco transpile failed (exit ${run.status ?? run.signal})`);
-
 // Patches to jco 1.35's bindings, for speed; the build stops unless each
 // matches exactly once (jco is pinned in package-lock.json; a new jco needs
 // them looked at again).
-const bindings = join(out, 'gen', 'tracker_publish.js');
 const patches = [
   {
     // `_debugLog` runs on every call and reads `process.env.JCO_DEBUG` each
@@ -73,14 +64,30 @@ const patches = [
   },
   { from: /const res = \{ ptr, len, codepoints \};/, to: 'const res = { ptr, len };' },
 ];
-let patched = readFileSync(bindings, 'utf8');
-for (const { from, to } of patches) {
-  const hits = patched.match(new RegExp(from.source, `${from.flags}g`))?.length ?? 0;
-  if (hits !== 1) fail(`patching the jco output: expected ${from} once, found it ${hits} times`);
-  patched = patched.replace(from, to);
+
+for (const name of components) {
+  const args = [
+    jco, 'transpile', join(root, 'dist', `${name}.wasm`),
+    '--out-dir', join(out, 'gen'),
+    '--name', name,
+    '--instantiation', 'sync',
+    '--no-namespaced-exports',
+    '--no-component-error-wrapping',
+    '--valid-lifting-optimization',
+    '--quiet',
+  ];
+  const run = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (run.status !== 0) fail(`jco transpile of ${name}.wasm failed (exit ${run.status ?? run.signal})`);
+  const bindings = join(out, 'gen', `${name}.js`);
+  let patched = readFileSync(bindings, 'utf8');
+  for (const { from, to } of patches) {
+    const hits = patched.match(new RegExp(from.source, `${from.flags}g`))?.length ?? 0;
+    if (hits !== 1) fail(`patching ${name}.js: expected ${from} once, found it ${hits} times`);
+    patched = patched.replace(from, to);
+  }
+  if (/^\s*import\s/m.test(patched)) fail(`${name}.js imports a module: the component must have no imports`);
+  writeFileSync(bindings, patched);
 }
-if (/^\s*import\s/m.test(patched)) fail('the jco output imports a module: the component must have no imports');
-writeFileSync(bindings, patched);
 
 for (const f of ['index.js', 'index.d.ts']) copyFileSync(join(here, 'src', f), join(out, f));
 copyFileSync(join(here, 'README.md'), join(out, 'README.md'));
@@ -91,6 +98,7 @@ const manifest = {
   version: source.version,
   description: source.description,
   license: source.license,
+  repository: source.repository,
   type: 'module',
   exports: { '.': { types: './index.d.ts', default: './index.js' }, './package.json': './package.json' },
   main: './index.js',

@@ -1,5 +1,12 @@
 // Types for @spec-kitty/tracker-publish. Self-contained: they need neither
 // the DOM library nor @types/node.
+//
+// Which component each entry runs: the lean `tracker_publish.wasm` (WIT world
+// `tracker-publish`, interface `publish`) for normalizeProvider,
+// resolveResourceRouting, buildSnapshotPayload and publish; the full
+// `tracker_publish_full.wasm` (world `tracker-publish-full`, interfaces
+// `store` and `receive`) for storedTimestamp, storeScope,
+// buildSnapshotPayloadFromStore and verifySnapshot (compiled on first use).
 
 /** Why a request was refused (publish-contract.md section 7), or why `publish` got no answer. */
 export type ErrorKind =
@@ -76,6 +83,14 @@ export interface Checkpoint {
 }
 
 /**
+ * An ordered string-to-string map: a Map, an array of `[key, value]` pairs,
+ * or a plain object. A plain object with an integer-like key (`"2"`) is
+ * refused as `invalid-input`: JavaScript lists such keys first, so the
+ * order it was written in is lost. Use a Map, pairs, or JSON text for those.
+ */
+export type OrderedMap = ReadonlyMap<string, string> | ReadonlyArray<readonly [string, string]> | Readonly<Record<string, string>>;
+
+/**
  * The JSON form of the input (contract section 1), as in the shared
  * conformance vectors: every field present, null for a missing value.
  */
@@ -90,10 +105,10 @@ export interface SnapshotInput {
   workspace: string;
   /** `tracker.doctrine.mode`; null or blank means `external_authoritative`. */
   doctrine_mode: string | null;
-  /** `tracker.doctrine.field_owners`, in order. */
-  doctrine_field_owners: Record<string, string>;
-  /** The provider's credentials table. */
-  credentials: Record<string, string>;
+  /** `tracker.doctrine.field_owners`, in order (see OrderedMap). */
+  doctrine_field_owners: OrderedMap;
+  /** The provider's credentials table, in order (see OrderedMap). */
+  credentials: OrderedMap;
   project_uuid: string | null;
   project_slug: string | null;
   /** Stored issues, ordered by identity. */
@@ -145,10 +160,79 @@ export function normalizeProvider(provider: string): string;
  * normalised (see normalizeProvider). Null when the provider has no routing or
  * the credential is missing or blank.
  */
-export function resolveResourceRouting(provider: string, credentials: Record<string, string>): ResourceRouting | null;
+export function resolveResourceRouting(provider: string, credentials: OrderedMap): ResourceRouting | null;
 
-/** Computes the request. Throws PublishError on a refusal. */
-export function buildSnapshotPayload(input: SnapshotInput, options?: BuildOptions): PublishRequest;
+/**
+ * Computes the request, from the input as an object or as JSON text (used
+ * exactly as written: the component reads it). Throws PublishError on a
+ * refusal. Lean component.
+ */
+export function buildSnapshotPayload(input: SnapshotInput | string, options?: BuildOptions): PublishRequest;
+
+/** One `tracker_issues` row of a spec-kitty tracker store, as stored. */
+export interface StoredIssueRow {
+  /** The `identity` column, named in refusals. */
+  identity: string;
+  /** The `payload` column: the issue as JSON text. */
+  payload: string;
+}
+
+/** Where a project's tracker store lives: `~/.spec-kitty/trackers/<scope>.db`. */
+export interface TrackerScope {
+  /** `{provider}|{workspace}|{server}|{user}|{team}`; holds no secret. */
+  identity: string;
+  /** The first 16 hex characters of the SHA-256 of `identity`. */
+  scope: string;
+}
+
+/** What a receiver learns from a verified snapshot. */
+export interface SnapshotReceipt {
+  /** The normalised provider. */
+  provider: string;
+  workspace: string;
+  /** E.g. `jira_project`; set exactly when `externalResourceId` is. */
+  externalResourceType: string | null;
+  /** E.g. the Jira project key; set exactly when `externalResourceType` is. */
+  externalResourceId: string | null;
+  /** The scheme the `Idempotency-Key` follows. */
+  scheme: IdempotencyScheme;
+  /** Number of issues in the snapshot. */
+  issues: number;
+  /** Number of mapping rows in the snapshot. */
+  mappings: number;
+  /** `[provider, workspace, type, id]`, or `[provider, workspace]` when the routing is null. */
+  routingKey: string[];
+}
+
+/**
+ * A stored timestamp as the CLI re-writes it (Python 3.11's
+ * `datetime.fromisoformat(value).isoformat()`); null when null, blank or
+ * refused by Python. Full component.
+ */
+export function storedTimestamp(value: string | null): string | null;
+
+/** The tracker store's scope for a project (provider as the config holds it). Full component. */
+export function storeScope(provider: string, workspace: string, credentials: OrderedMap): TrackerScope;
+
+/**
+ * Computes the request for a project read from its store: `input` with
+ * `issues: []` and the checkpoint's `updated_since` as stored; the issues come
+ * from `issueRows` (in `ORDER BY identity`), refused as `invalid-store-row`
+ * naming the row where the CLI would fail. Full component.
+ */
+export function buildSnapshotPayloadFromStore(
+  input: SnapshotInput,
+  issueRows: readonly StoredIssueRow[],
+  options?: BuildOptions,
+): PublishRequest;
+
+/**
+ * The receiving side, for servers: checks a body (bytes, or a string taken as
+ * UTF-8) and its `Idempotency-Key` with the code that writes them. Throws
+ * PublishError (`invalid-input` naming the field or byte offset, or
+ * `too-large`). Full component.
+ */
+export function verifySnapshot(body: Uint8Array | string, idempotencyKey: string): SnapshotReceipt;
 
 /** What `fetch` is called with (a subset of RequestInit). */
 export interface FetchInit {
@@ -263,4 +347,4 @@ export interface PublishResult {
  * Resolves with the last answer; rejects with PublishError on a refusal, or
  * with kind `network-error` / `timeout` when the last attempt got no answer.
  */
-export function publish(input: SnapshotInput, options?: PublishOptions): Promise<PublishResult>;
+export function publish(input: SnapshotInput | string, options?: PublishOptions): Promise<PublishResult>;

@@ -9,18 +9,37 @@
 // PublishError, and sends the bytes with retries.
 import { readFileSync } from 'node:fs';
 import { instantiate } from './gen/tracker_publish.js';
+import { instantiate as instantiateFull } from './gen/tracker_publish_full.js';
 
-// ---- the component ---------------------------------------------------------
+// ---- the components ----------------------------------------------------------
+//
+// Two components, as in dist/: the lean `tracker_publish.wasm` (world
+// `tracker-publish`: the `publish` interface) for normalizeProvider,
+// resolveResourceRouting, buildSnapshotPayload and publish; the full
+// `tracker_publish_full.wasm` (world `tracker-publish-full`: also `store` and
+// `receive`) for storedTimestamp, storeScope, buildSnapshotPayloadFromStore
+// and verifySnapshot, compiled only when one of those is first called.
 
 const coreModule = new WebAssembly.Module(
   readFileSync(new URL('./gen/tracker_publish.core.wasm', import.meta.url)),
 );
 
-/** The component's `publish` interface; re-created after a trap. */
+/** The lean component's `publish` interface; re-created after a trap. */
 let instance = null;
 
 function component() {
   return (instance ??= instantiate(() => coreModule, {}).publish);
+}
+
+let fullCoreModule = null;
+/** The full component's exports (`publish`, `store`, `receive`); re-created after a trap. */
+let fullInstance = null;
+
+function fullComponent() {
+  fullCoreModule ??= new WebAssembly.Module(
+    readFileSync(new URL('./gen/tracker_publish_full.core.wasm', import.meta.url)),
+  );
+  return (fullInstance ??= instantiateFull(() => fullCoreModule, {}));
 }
 
 /**
@@ -34,6 +53,7 @@ function fromComponent(e) {
     return new PublishError(e.kind, String(e.message));
   }
   instance = null;
+  fullInstance = null;
   return new Error(`tracker-publish: the component failed: ${e instanceof Error ? e.message : String(e)}`, {
     cause: e,
   });
@@ -147,13 +167,85 @@ function badJson(v, depth) {
   return undefined;
 }
 
+/** The input's ordered maps (contract section 1): their order reaches the body. */
+const ORDERED_MAPS = new Set(['doctrine_field_owners', 'credentials']);
+
+/**
+ * An array index (0 to 2^32 - 2 in canonical form): a plain object lists
+ * such keys first, in numeric order, whatever order they were written in.
+ */
+function isIndexKey(k) {
+  return /^(0|[1-9][0-9]{0,9})$/.test(k) && Number(k) <= 4294967294;
+}
+
+/**
+ * The entries of an ordered map in the order given: a Map, an array of
+ * `[key, value]` pairs, or a plain object without integer-like keys (whose
+ * order JavaScript would have changed). Undefined for any other value, which
+ * the component's type check then names.
+ */
+function orderedEntries(map, field, keepsOrder = true) {
+  let entries;
+  if (map instanceof Map) {
+    entries = [...map];
+  } else if (Array.isArray(map)) {
+    entries = map;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (!Array.isArray(e) || e.length !== 2) {
+        throw invalid(formatPath([field, i]), `expected a [key, value] pair, found ${describe(e)}${Array.isArray(e) ? ` of ${e.length}` : ''}`);
+      }
+    }
+  } else if (isPlainObject(map)) {
+    const keys = Object.keys(map);
+    const k = keepsOrder ? keys.find(isIndexKey) : undefined;
+    if (k !== undefined) {
+      throw invalid(
+        field,
+        `the key "${k}" is integer-like, and a JavaScript object lists such keys first, so the order ` +
+          'the map was written in is lost; to keep it, pass a Map, an array of [key, value] pairs, ' +
+          'or the whole input as JSON text',
+      );
+    }
+    entries = keys.map((key) => [key, map[key]]);
+  } else {
+    return undefined;
+  }
+  for (let i = 0; i < entries.length; i++) {
+    const [key, value] = entries[i];
+    if (typeof key !== 'string') throw invalid(formatPath([field, i]), `expected a string key, found ${describe(key)}`);
+    const bad = badJson(value, 2);
+    if (bad !== undefined) throw invalid(formatPath([field, key, ...bad.path.reverse()]), bad.what);
+  }
+  return entries;
+}
+
+/**
+ * The input as the component's JSON form: JSON text as given (used exactly as
+ * written), or an object written with its ordered maps in their given order.
+ */
 function toJson(input) {
-  if (!isPlainObject(input)) throw invalid('input', `expected an object, found ${describe(input)}`);
-  const bad = badJson(input, 0);
-  if (bad !== undefined) throw invalid(formatPath(bad.path.reverse()), bad.what);
+  if (typeof input === 'string') {
+    // TextEncoder would write a lone surrogate as U+FFFD: not the text given.
+    if (!input.isWellFormed()) throw invalid('input', 'the JSON text holds a lone UTF-16 surrogate (not valid Unicode)');
+    return input;
+  }
+  if (!isPlainObject(input)) throw invalid('input', `expected an object or JSON text, found ${describe(input)}`);
   try {
-    return JSON.stringify(input);
+    const parts = [];
+    for (const k of Object.keys(input)) {
+      const v = input[k];
+      const entries = ORDERED_MAPS.has(k) ? orderedEntries(v, k) : undefined;
+      if (entries === undefined) {
+        const bad = badJson(v, 1);
+        if (bad !== undefined) throw invalid(formatPath([k, ...bad.path.reverse()]), bad.what);
+      }
+      const json = entries === undefined ? JSON.stringify(v) : `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',')}}`;
+      parts.push(`${JSON.stringify(k)}:${json}`);
+    }
+    return `{${parts.join(',')}}`;
   } catch (e) {
+    if (e instanceof PublishError) throw e;
     // Only a getter or a Proxy that throws gets here.
     throw new PublishError('invalid-input', `input: cannot be written as JSON: ${e?.message}`, { cause: e });
   }
@@ -198,13 +290,7 @@ export function normalizeProvider(provider) {
  */
 export function resolveResourceRouting(provider, credentials) {
   if (typeof provider !== 'string') throw invalid('provider', `expected a string, found ${describe(provider)}`);
-  if (!isPlainObject(credentials)) throw invalid('credentials', `expected an object, found ${describe(credentials)}`);
-  const pairs = Object.entries(credentials);
-  for (let i = 0; i < pairs.length; i++) {
-    if (typeof pairs[i][1] !== 'string') {
-      throw invalid(formatPath(['credentials', pairs[i][0]]), `expected a string, found ${describe(pairs[i][1])}`);
-    }
-  }
+  const pairs = stringPairs(credentials, 'credentials');
   let routing;
   try {
     routing = component().resolveResourceRouting(provider, pairs);
@@ -215,9 +301,26 @@ export function resolveResourceRouting(provider, credentials) {
 }
 
 /**
- * Computes the request for the JSON form of the input (publish-contract.md
- * section 1: snake_case keys, plain objects for `credentials` and
- * `doctrine_field_owners`, null for missing values). Returns
+ * A string-to-string map (a Map, `[key, value]` pairs or a plain object; the
+ * order does not matter to the callers) as the component's list of pairs.
+ */
+function stringPairs(map, field) {
+  const entries = orderedEntries(map, field, false);
+  if (entries === undefined) throw invalid(field, `expected an object, a Map or [key, value] pairs, found ${describe(map)}`);
+  for (const [key, value] of entries) {
+    if (typeof value !== 'string') throw invalid(formatPath([field, key]), `expected a string, found ${describe(value)}`);
+  }
+  return entries.map(([key, value]) => [key, value]);
+}
+
+/**
+ * Computes the request for the input: its JSON form (publish-contract.md
+ * section 1: snake_case keys, null for missing values) as an object, or as
+ * JSON text used exactly as written. In an object, the ordered maps
+ * `doctrine_field_owners` and `credentials` are a Map, an array of
+ * `[key, value]` pairs, or a plain object without integer-like keys (a
+ * JavaScript object lists those first, so such an object is refused as
+ * `invalid-input` rather than sent in another order). Returns
  * `{ endpoint, headers, body, bodyBytes, idempotencyKey }`; `headers` are
  * `[name, value]` pairs in wire order, `bodyBytes` the exact bytes to send.
  * Throws PublishError on a refusal.
@@ -241,6 +344,188 @@ function computeRequest(input, scheme) {
   } catch (e) {
     throw fromComponent(e);
   }
+}
+
+// ---- the full component: store and receive ------------------------------------
+
+/** `value` when it is a string, else invalid-input naming `path`. */
+function str(value, path) {
+  if (typeof value !== 'string') throw invalid(formatPath(path), `expected a string, found ${describe(value)}`);
+  return value;
+}
+
+/** A string or null (as undefined, jco's none). */
+function optStr(value, path) {
+  if (value === null) return undefined;
+  if (typeof value !== 'string') throw invalid(formatPath(path), `expected a string or null, found ${describe(value)}`);
+  return value;
+}
+
+/** A plain object holding exactly `names`, else invalid-input naming the field. */
+function record(value, path, names) {
+  if (!isPlainObject(value)) throw invalid(formatPath(path), `expected an object, found ${describe(value)}`);
+  for (const k of Object.keys(value)) {
+    if (!names.includes(k)) throw invalid(formatPath([...path, k]), 'unknown field');
+  }
+  for (const k of names) {
+    if (!Object.hasOwn(value, k)) throw invalid(formatPath([...path, k]), 'missing field');
+  }
+  return value;
+}
+
+function list(value, path) {
+  if (!Array.isArray(value)) throw invalid(formatPath(path), `expected an array, found ${describe(value)}`);
+  return value;
+}
+
+const INPUT_FIELDS = [
+  'server_url', 'auth_token', 'provider', 'workspace', 'doctrine_mode', 'doctrine_field_owners',
+  'credentials', 'project_uuid', 'project_slug', 'issues', 'mappings', 'checkpoint',
+];
+const MAPPING_FIELDS = ['wp_id', 'system', 'workspace', 'external_id', 'external_key', 'external_url', 'created_at', 'updated_at'];
+
+/** An ordered map as the component's list of pairs (the same rules as buildSnapshotPayload's). */
+function orderedPairs(map, field) {
+  const entries = orderedEntries(map, field);
+  if (entries === undefined) throw invalid(field, `expected an object, a Map or [key, value] pairs, found ${describe(map)}`);
+  return entries.map(([key, value]) => [key, str(value, [field, key])]);
+}
+
+/**
+ * The JSON form of the input (without issues: they come from the store's
+ * rows) as the component's `snapshot-input` record. Only shape is checked
+ * here; every rule is the component's.
+ */
+function storeInput(input) {
+  const i = record(input, [], INPUT_FIELDS);
+  if (list(i.issues, ['issues']).length !== 0) throw invalid('issues', 'expected [] (the issues come from the issue rows)');
+  let checkpoint;
+  if (i.checkpoint !== null) {
+    const c = record(i.checkpoint, ['checkpoint'], ['cursor', 'updated_since']);
+    checkpoint = { cursor: optStr(c.cursor, ['checkpoint', 'cursor']), updatedSince: optStr(c.updated_since, ['checkpoint', 'updated_since']) };
+  }
+  return {
+    serverUrl: str(i.server_url, ['server_url']),
+    authToken: optStr(i.auth_token, ['auth_token']),
+    provider: str(i.provider, ['provider']),
+    workspace: str(i.workspace, ['workspace']),
+    doctrineMode: optStr(i.doctrine_mode, ['doctrine_mode']),
+    doctrineFieldOwners: orderedPairs(i.doctrine_field_owners, 'doctrine_field_owners'),
+    credentials: orderedPairs(i.credentials, 'credentials'),
+    projectUuid: optStr(i.project_uuid, ['project_uuid']),
+    projectSlug: optStr(i.project_slug, ['project_slug']),
+    issues: [],
+    mappings: list(i.mappings, ['mappings']).map((row, n) => {
+      const m = record(row, ['mappings', n], MAPPING_FIELDS);
+      const at = (k) => ['mappings', n, k];
+      return {
+        wpId: str(m.wp_id, at('wp_id')),
+        system: str(m.system, at('system')),
+        workspace: str(m.workspace, at('workspace')),
+        externalId: str(m.external_id, at('external_id')),
+        externalKey: optStr(m.external_key, at('external_key')),
+        externalUrl: optStr(m.external_url, at('external_url')),
+        createdAt: str(m.created_at, at('created_at')),
+        updatedAt: str(m.updated_at, at('updated_at')),
+      };
+    }),
+    checkpoint,
+  };
+}
+
+/**
+ * A stored timestamp as the CLI re-writes it (Python 3.11's
+ * `datetime.fromisoformat(value).isoformat()`); null when the value is null,
+ * blank or refused by Python. Full component.
+ */
+export function storedTimestamp(value) {
+  const v = optStr(value, ['value']);
+  try {
+    return fullComponent().store.storedTimestamp(v) ?? null;
+  } catch (e) {
+    throw fromComponent(e);
+  }
+}
+
+/**
+ * Where a project's tracker store lives: `{ identity, scope }`, the store
+ * being `~/.spec-kitty/trackers/<scope>.db`. `provider` as the config holds
+ * it; `credentials` the provider's table (strings). Full component.
+ */
+export function storeScope(provider, workspace, credentials) {
+  const p = str(provider, ['provider']);
+  const w = str(workspace, ['workspace']);
+  const pairs = stringPairs(credentials, 'credentials');
+  try {
+    return fullComponent().store.storeScope(p, w, pairs);
+  } catch (e) {
+    throw fromComponent(e);
+  }
+}
+
+/**
+ * Computes the request for a project read from its store: `input` as for
+ * buildSnapshotPayload (an object) with `issues: []` and the checkpoint's
+ * `updated_since` as stored; `issueRows` the `tracker_issues` rows
+ * (`{ identity, payload }`, in `ORDER BY identity`), each converted as the
+ * CLI loads it or refused as `invalid-store-row`. Full component.
+ */
+export function buildSnapshotPayloadFromStore(input, issueRows, options) {
+  const scheme = schemeOptions(options, 'options');
+  const typed = storeInput(input);
+  const rows = list(issueRows, ['issueRows']).map((row, n) => {
+    const r = record(row, ['issueRows', n], ['identity', 'payload']);
+    return { identity: str(r.identity, ['issueRows', n, 'identity']), payload: str(r.payload, ['issueRows', n, 'payload']) };
+  });
+  let request;
+  try {
+    request = fullComponent().store.buildSnapshotPayloadFromStore(typed, rows, scheme);
+  } catch (e) {
+    throw fromComponent(e);
+  }
+  return {
+    endpoint: request.endpoint,
+    headers: request.headers,
+    body: utf8.decode(request.body),
+    bodyBytes: request.body,
+    idempotencyKey: request.idempotencyKey,
+  };
+}
+
+const utf8Encoder = new TextEncoder();
+
+/**
+ * The receiving side (contract section 8), for a server written in JS: checks
+ * a request body (its bytes, or a string taken as UTF-8) and its
+ * `Idempotency-Key` with the code that writes them. Returns the receipt
+ * `{ provider, workspace, externalResourceType, externalResourceId, scheme,
+ * issues, mappings, routingKey }`; throws PublishError (`invalid-input` naming
+ * the field or the byte offset, or `too-large`). Full component.
+ */
+export function verifySnapshot(body, idempotencyKey) {
+  let bytes;
+  if (body instanceof Uint8Array) bytes = body;
+  else if (typeof body === 'string') {
+    if (!body.isWellFormed()) throw invalid('body', 'the text holds a lone UTF-16 surrogate (not valid Unicode)');
+    bytes = utf8Encoder.encode(body);
+  } else throw invalid('body', `expected a Uint8Array or a string, found ${describe(body)}`);
+  const key = str(idempotencyKey, ['idempotencyKey']);
+  let r;
+  try {
+    r = fullComponent().receive.verifySnapshot(bytes, key);
+  } catch (e) {
+    throw fromComponent(e);
+  }
+  return {
+    provider: r.provider,
+    workspace: r.workspace,
+    externalResourceType: r.externalResourceType ?? null,
+    externalResourceId: r.externalResourceId ?? null,
+    scheme: r.scheme,
+    issues: r.issues,
+    mappings: r.mappings,
+    routingKey: r.routingKey,
+  };
 }
 
 // ---- publish ---------------------------------------------------------------

@@ -26,6 +26,8 @@ test(`shared vectors (${vectorsPath})`, async (t) => {
             return true;
           },
         );
+        // The same input as JSON text is refused the same way.
+        assert.throws(() => buildSnapshotPayload(JSON.stringify(input)), (e) => e instanceof PublishError && e.kind === expected.error);
       } else {
         const r = buildSnapshotPayload(input);
         assert.equal(r.endpoint, expected.endpoint);
@@ -34,6 +36,11 @@ test(`shared vectors (${vectorsPath})`, async (t) => {
         assert.ok(r.bodyBytes instanceof Uint8Array);
         assert.deepEqual(Buffer.from(r.bodyBytes), Buffer.from(expected.body, 'utf8'), 'bodyBytes are the body, UTF-8');
         assert.equal(r.idempotencyKey, expected.idempotency_key);
+        // The same input as JSON text: the same request.
+        const t = buildSnapshotPayload(JSON.stringify(input));
+        assert.equal(t.body, expected.body);
+        assert.deepEqual(t.headers, expected.headers);
+        assert.equal(t.idempotencyKey, expected.idempotency_key);
         // The same request with the content scheme: the key is the SHA-256 of the same bytes.
         const c2 = buildSnapshotPayload(input, { idempotency: 'content' });
         assert.equal(c2.body, expected.body);

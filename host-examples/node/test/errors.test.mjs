@@ -123,7 +123,7 @@ describe('JavaScript values JSON.stringify would change are invalid-input naming
     ['a function (would be dropped)', (i) => (i.credentials.token = () => 'x'), 'credentials.token: expected a JSON value, found a function'],
     ['a symbol (would be dropped)', (i) => (i.project_slug = Symbol('s')), 'project_slug: expected a JSON value, found a symbol'],
     ['a Date (would be a string)', (i) => (i.issues = [{ ...issue(), updated_at: new Date(0) }]), 'issues[0].updated_at: expected a plain object, found a Date'],
-    ['a Map (would be {})', (i) => (i.credentials = new Map([['project_key', 'ACME']])), 'credentials: expected a plain object, found a Map'],
+    ['a Map where no map belongs (would be {})', (i) => (i.checkpoint = new Map([['cursor', 'c']])), 'checkpoint: expected a plain object, found a Map'],
     ['a class instance', (i) => (i.checkpoint = new (class Cursor {})()), 'checkpoint: expected a plain object, found a Cursor'],
     ['a boxed string', (i) => (i.auth_token = new String('boxed-token')), 'auth_token: expected a plain object, found a String'],
     ['a toJSON method', (i) => (i.checkpoint = Object.defineProperty({}, 'toJSON', { value: () => null })), 'checkpoint: expected a plain object, found one with a toJSON method'],
@@ -140,12 +140,12 @@ describe('JavaScript values JSON.stringify would change are invalid-input naming
     for (const [input, found] of [
       [null, 'null'],
       [undefined, 'undefined'],
-      ['{}', 'a string'],
+      [true, 'a boolean'],
       [[], 'an array'],
       [new Map(), 'a Map'],
       [42, 'a number'],
     ]) {
-      refuses(() => buildSnapshotPayload(input), 'invalid-input', `input: expected an object, found ${found}`);
+      refuses(() => buildSnapshotPayload(input), 'invalid-input', `input: expected an object or JSON text, found ${found}`);
     }
   });
 
@@ -215,8 +215,8 @@ describe('resolveResourceRouting', () => {
 
   test('invalid arguments', () => {
     refuses(() => resolveResourceRouting(undefined, {}), 'invalid-input', 'provider: expected a string, found undefined');
-    refuses(() => resolveResourceRouting('jira', null), 'invalid-input', 'credentials: expected an object, found null');
-    refuses(() => resolveResourceRouting('jira', [['project_key', 'A']]), 'invalid-input', 'credentials: expected an object, found an array');
+    refuses(() => resolveResourceRouting('jira', null), 'invalid-input', 'credentials: expected an object, a Map or [key, value] pairs, found null');
+    refuses(() => resolveResourceRouting('jira', [['project_key']]), 'invalid-input', 'credentials[0]: expected a [key, value] pair, found an array of 1');
     refuses(() => resolveResourceRouting('jira', { project_key: 12 }), 'invalid-input', 'credentials.project_key: expected a string, found a number');
     refuses(() => resolveResourceRouting('jira', { 'project key': null }), 'invalid-input', 'credentials["project key"]: expected a string, found null');
   });

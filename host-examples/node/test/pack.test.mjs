@@ -82,8 +82,10 @@ describe('the packed package, installed from its tarball', () => {
     writeFileSync(
       join(app, 'usage.ts'),
       `import {
-  buildSnapshotPayload, normalizeProvider, publish, PublishError, resolveResourceRouting,
-  type ErrorKind, type PublishRequest, type PublishResult, type ResourceRouting, type SnapshotInput,
+  buildSnapshotPayload, buildSnapshotPayloadFromStore, normalizeProvider, publish, PublishError, resolveResourceRouting,
+  storedTimestamp, storeScope, verifySnapshot,
+  type ErrorKind, type OrderedMap, type PublishRequest, type PublishResult, type ResourceRouting, type SnapshotInput,
+  type SnapshotReceipt, type StoredIssueRow, type TrackerScope,
 } from '@spec-kitty/tracker-publish';
 
 const input: SnapshotInput = {
@@ -111,7 +113,21 @@ buildSnapshotPayload(input, { idempotency: 'v2' });
 buildSnapshotPayload({ ...input, issues: [{ ...input.issues[0], priority: '1' }] });
 // @ts-expect-error: credentials are strings
 resolveResourceRouting('jira', { project_key: 1 });
-void bytes; void first; void routing; void send;
+const fromText: PublishRequest = buildSnapshotPayload(JSON.stringify(input));
+const owners: OrderedMap[] = [new Map([['2', 'tracker']]), [['2', 'tracker']], { title: 'tracker' }];
+const withMap: PublishRequest = buildSnapshotPayload({ ...input, doctrine_field_owners: owners[0], credentials: [['project_key', 'A']] });
+const receipt: SnapshotReceipt = verifySnapshot(request.bodyBytes, request.idempotencyKey);
+const routingKey: string[] = receipt.routingKey;
+const type: string | null = receipt.externalResourceType;
+const scope: TrackerScope = storeScope('jira', 'acme', new Map([['project_key', 'A']]));
+const when: string | null = storedTimestamp(null);
+const rows: StoredIssueRow[] = [{ identity: 'jira:1', payload: '{}' }];
+const stored: PublishRequest = buildSnapshotPayloadFromStore({ ...input, issues: [] }, rows, { idempotency: 'v1' });
+// @ts-expect-error: verifySnapshot takes bytes or a string
+verifySnapshot(42, 'key');
+// @ts-expect-error: pairs are of strings
+buildSnapshotPayload({ ...input, credentials: [['project_key', 1]] });
+void bytes; void first; void routing; void send; void fromText; void withMap; void routingKey; void type; void scope; void when; void stored;
 `,
     );
     const tsc = join(packageSource, 'node_modules', 'typescript', 'bin', 'tsc');
