@@ -726,37 +726,39 @@ fn a_directory_of_the_old_format_is_imported_once_losing_nothing() {
 fn a_malformed_stored_record_stops_the_start_naming_the_file_and_field() {
     let r = sample();
     let good = legacy_record(&r, 1);
-    let cases: [(&str, Box<dyn Fn(&mut Value)>, &str); 6] = [
+    /// Spoils one field of a good record.
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit, &str); 6] = [
         (
             "no sequence",
-            Box::new(|v| {
+            |v| {
                 v.as_object_mut().unwrap().remove("sequence");
-            }),
+            },
             "no sequence",
         ),
         (
             "sequence a string",
-            Box::new(|v| v["sequence"] = "1".into()),
+            |v| v["sequence"] = "1".into(),
             "sequence: expected a whole number",
         ),
         (
             "key a number",
-            Box::new(|v| v["idempotency_key"] = 5.into()),
+            |v| v["idempotency_key"] = 5.into(),
             "idempotency_key: expected a string",
         ),
         (
             "empty key",
-            Box::new(|v| v["idempotency_key"] = "".into()),
+            |v| v["idempotency_key"] = "".into(),
             "idempotency_key: empty",
         ),
         (
             "routing not strings",
-            Box::new(|v| v["routing_key"] = serde_json::json!([1, 2])),
+            |v| v["routing_key"] = serde_json::json!([1, 2]),
             "routing_key: expected an array of strings",
         ),
         (
             "body edited",
-            Box::new(|v| v["body"] = "{}".into()),
+            |v| v["body"] = "{}".into(),
             "body_sha256: not the SHA-256 of body",
         ),
     ];

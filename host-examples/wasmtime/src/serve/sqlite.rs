@@ -222,10 +222,8 @@ impl Storage for Sqlite {
             let mut st = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM snapshots WHERE sequence > ?1 ORDER BY sequence LIMIT ?2"
             ))?;
-            let rows = st
-                .query_map(params![after as i64, limit as i64], record)?
-                .collect::<rusqlite::Result<Vec<_>>>();
-            rows
+            st.query_map(params![after as i64, limit as i64], record)?
+                .collect::<rusqlite::Result<Vec<_>>>()
         })
     }
 
