@@ -910,3 +910,27 @@ fn the_list_is_paginated() {
     assert!(p["detail"].as_str().unwrap().starts_with("limit:"), "{p}");
     get("?after=x").problem(400);
 }
+
+#[test]
+fn past_max_connections_a_new_connection_is_503_and_closed() {
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &["--max-connections", "1"]);
+    // One connection, kept open (idle after a request).
+    let mut kept = TcpStream::connect(&server.addr).unwrap();
+    kept.set_read_timeout(Some(PATIENCE)).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_reply(&mut kept).expect("kept").status, 200);
+    let refused = raw(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let p = refused.problem(503);
+    assert!(
+        p["detail"].as_str().unwrap().contains("--max-connections"),
+        "{p}"
+    );
+    assert_eq!(refused.header("connection"), Some("close"));
+    assert!(refused.header("retry-after").is_some());
+    // The kept connection still serves.
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_reply(&mut kept).expect("kept again").status, 200);
+}

@@ -56,6 +56,10 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub token: Option<String>,
+    /// Most open connections (a thread each); past it, a new connection gets
+    /// 503 with Retry-After and is closed.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_connections: u64,
     /// Most requests handled at once; past it, 503 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_in_flight: u64,
@@ -217,6 +221,23 @@ fn run(opts: ServeArgs) -> anyhow::Result<()> {
             break;
         }
         let Ok(stream) = stream else { continue };
+        let open = *lock(&active.0);
+        if open as u64 >= server.opts.max_connections {
+            // Answered from here, without a thread: the bound holds.
+            let mut conn = Conn::new(stream);
+            let r = unavailable(
+                "overloaded",
+                format!(
+                    "more than {} open connections (--max-connections); retry later",
+                    server.opts.max_connections
+                ),
+                server.opts.retry_after.max(1),
+            );
+            let _ = conn.send(&r, false);
+            conn.close();
+            eprintln!("serve: connection refused -> 503 {}", r.note);
+            continue;
+        }
         let (server, active) = (server.clone(), active.clone());
         *lock(&active.0) += 1;
         std::thread::spawn(move || {
