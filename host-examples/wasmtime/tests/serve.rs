@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -933,4 +934,162 @@ fn past_max_connections_a_new_connection_is_503_and_closed() {
     kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     assert_eq!(read_reply(&mut kept).expect("kept again").status, 200);
+}
+
+#[test]
+fn two_processes_on_one_data_directory_accept_each_key_once() {
+    let data = common::TempDir::new();
+    let servers = [
+        Server::start(data.path(), &[]),
+        Server::start(data.path(), &[]),
+    ];
+    let mut requests = vec![sample()];
+    for case in [
+        "jira happy path",
+        "linear happy path",
+        "unsupported provider beads",
+    ] {
+        requests.push(request(case, IdempotencyScheme::Content));
+    }
+    let fresh = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let (servers, requests, fresh) = (&servers, &requests, &fresh);
+            scope.spawn(move || {
+                for (i, r) in requests.iter().enumerate() {
+                    let reply = servers[(t + i) % 2].post(r);
+                    match reply.status {
+                        200 if reply.json()["duplicate"] == false => {
+                            fresh.fetch_add(1, Ordering::SeqCst);
+                        }
+                        200 => assert_eq!(reply.json()["duplicate"], true),
+                        // In flight in the same process.
+                        409 => {}
+                        s => panic!("{s}: {}", reply.text()),
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(
+        fresh.load(Ordering::SeqCst),
+        requests.len(),
+        "one accept per key"
+    );
+    for s in &servers {
+        let list = s.list(None);
+        assert_eq!(list["accepted"], requests.len(), "{list}");
+        let mut seqs: Vec<u64> = list["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["sequence"].as_u64().unwrap())
+            .collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, [1, 2, 3, 4]);
+    }
+}
+
+/// `n` distinct valid snapshots (content keys), differing in the project slug.
+fn many(n: usize) -> Vec<PublishRequest> {
+    let c = vectors::cases()
+        .into_iter()
+        .find(|c| c.name == "jira happy path")
+        .expect("vector");
+    let mut input: Value = serde_json::from_str(&c.input_json).unwrap();
+    (0..n)
+        .map(|i| {
+            input["project_slug"] = format!("load-{i}").into();
+            build_snapshot_payload_json(
+                &input.to_string(),
+                &PublishOptions {
+                    idempotency: IdempotencyScheme::Content,
+                },
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_kill_under_concurrent_load_loses_nothing_acknowledged() {
+    let data = common::TempDir::new();
+    let requests = many(400);
+    let acked = Mutex::new(Vec::new());
+    {
+        let server = Server::start(data.path(), &[]);
+        let (next, finished) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|scope| {
+            for _ in 0..16 {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(r) = requests.get(i) else { break };
+                        match try_post(&server.addr, r) {
+                            Some(reply) if reply.status == 200 => {
+                                acked.lock().unwrap().push(r.idempotency_key.clone());
+                            }
+                            // Killed: no answer, nothing promised.
+                            _ => break,
+                        }
+                    }
+                    finished.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+            // Kill -9 once a good part is acknowledged, requests still in flight.
+            while acked.lock().unwrap().len() < 100 && finished.load(Ordering::SeqCst) < 16 {
+                std::thread::yield_now();
+            }
+            let pid = server.child.id().to_string();
+            assert!(
+                Command::new("kill")
+                    .args(["-KILL", &pid])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        });
+    }
+    let acked = acked.into_inner().unwrap();
+    assert!(acked.len() >= 100);
+    let server = Server::start(data.path(), &[]);
+    let mut stored = std::collections::HashSet::new();
+    let mut query = "?limit=1000".to_owned();
+    loop {
+        let page = raw(
+            &server,
+            format!("GET {PATH}{query} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+        .json();
+        for s in page["snapshots"].as_array().unwrap() {
+            stored.insert(s["idempotency_key"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(n) => query = n.trim_start_matches(PATH).to_owned(),
+            None => break,
+        }
+    }
+    let lost: Vec<&String> = acked.iter().filter(|k| !stored.contains(*k)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged but lost: {lost:?}",
+        lost.len()
+    );
+}
+
+/// One POST on a fresh connection; `None` on any I/O error (a killed server).
+fn try_post(addr: &str, r: &PublishRequest) -> Option<Reply> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(PATIENCE)).ok()?;
+    let mut head = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        r.body.len()
+    );
+    for (n, v) in &r.headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(&r.body).ok()?;
+    read_reply(&mut s)
 }

@@ -5,8 +5,9 @@
 //! one transaction (group commit): each request is answered only after the
 //! transaction holding its record committed, and under load one fsync covers
 //! many requests. Reads use their own connections, which WAL lets run beside
-//! the writer. Start-up reads no snapshot, only the schema and the last
-//! sequence.
+//! the writer. Start-up reads no snapshot, only the schema. Each batch takes
+//! its sequences from the table inside its write transaction, so a second
+//! process on the same file cannot make two rows share one.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -118,15 +119,10 @@ impl Sqlite {
         let mut c = open(&path).with_context(|| format!("{}: cannot open", path.display()))?;
         migrate(&mut c, &path).with_context(|| format!("{}: schema", path.display()))?;
         super::legacy::import(&mut c, data)?;
-        let last: i64 = c.query_row(
-            "SELECT COALESCE(MAX(sequence), 0) FROM snapshots",
-            [],
-            |r| r.get(0),
-        )?;
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("serve-sqlite-writer".into())
-            .spawn(move || writer(c, rx, last as u64 + 1))?;
+            .spawn(move || writer(c, rx))?;
         Ok(Sqlite {
             path,
             writer: Mutex::new(Some(tx)),
@@ -240,7 +236,7 @@ impl Storage for Sqlite {
 
 /// The writer thread: takes every job waiting, commits them in one
 /// transaction, then answers each.
-fn writer(mut c: Connection, jobs: Receiver<Job>, mut next: u64) {
+fn writer(mut c: Connection, jobs: Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -249,15 +245,13 @@ fn writer(mut c: Connection, jobs: Receiver<Job>, mut next: u64) {
                 Err(_) => break,
             }
         }
-        let start = next;
-        match commit(&mut c, &mut batch, &mut next) {
+        match commit(&mut c, &mut batch) {
             Ok(results) => {
                 for (job, r) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(Ok(r));
                 }
             }
             Err(e) => {
-                next = start;
                 let message = format!("sqlite: committing failed: {e}");
                 for job in batch {
                     let _ = job.reply.send(Err(StoreError::Failed(message.clone())));
@@ -267,12 +261,15 @@ fn writer(mut c: Connection, jobs: Receiver<Job>, mut next: u64) {
     }
 }
 
-fn commit(
-    c: &mut Connection,
-    batch: &mut [Job],
-    next: &mut u64,
-) -> rusqlite::Result<Vec<Inserted>> {
+fn commit(c: &mut Connection, batch: &mut [Job]) -> rusqlite::Result<Vec<Inserted>> {
+    // Immediate: the write lock first, so the next sequence read here is
+    // still the next one at commit, even with another process on the file.
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut next: u64 = tx.query_row(
+        "SELECT COALESCE(MAX(sequence), 0) + 1 FROM snapshots",
+        [],
+        |r| r.get::<_, i64>(0),
+    )? as u64;
     let mut out = Vec::with_capacity(batch.len());
     for job in batch.iter_mut() {
         let s = &mut job.snapshot;
@@ -286,7 +283,7 @@ fn commit(
             out.push(Inserted::Exists(r));
             continue;
         }
-        let sequence = *next;
+        let sequence = next;
         s.response["sequence"] = sequence.into();
         let routing = serde_json::to_string(&s.routing_key).unwrap_or_default();
         let response = serde_json::to_string(&s.response).unwrap_or_default();
@@ -302,7 +299,7 @@ fn commit(
             response,
             s.body
         ])?;
-        *next += 1;
+        next += 1;
         out.push(Inserted::New(Record {
             sequence,
             idempotency_key: s.idempotency_key.clone(),
