@@ -310,7 +310,7 @@ fn replay(first: &Record, key: &str, body_sha256: &str) -> Response {
         let mut r = json_response(
             first.status,
             &replay,
-            format!("duplicate of #{} key={}", first.sequence, short(key)),
+            format!("duplicate of #{}", first.sequence),
         );
         r.headers.push(("Idempotent-Replayed", "true".to_owned()));
         return r;
@@ -351,8 +351,12 @@ impl Server {
                     let keep = req.keep_alive && !self.stop.load(Ordering::Relaxed);
                     let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
                     let r = self.bounded(n, &req);
-                    // Past this point `line` is logged with the number.
-                    line = format!("#{n} {line}");
+                    // Past this point `line` is logged with the number, and
+                    // the key in short form (never a token).
+                    line = match req.header("idempotency-key") {
+                        Some(k) => format!("#{n} {line} key={}", short(k)),
+                        None => format!("#{n} {line}"),
+                    };
                     (r, keep)
                 }
             };
@@ -684,9 +688,8 @@ impl Server {
         match stored {
             Ok(Inserted::New(record)) => {
                 let note = format!(
-                    "accepted #{} key={} scheme={} route=({}) issues={} mappings={}",
+                    "accepted #{} scheme={} route=({}) issues={} mappings={}",
                     record.sequence,
-                    short(key),
                     receipt.scheme.as_str(),
                     receipt.routing_key.join(", "),
                     receipt.issues,

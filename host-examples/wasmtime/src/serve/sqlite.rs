@@ -161,6 +161,9 @@ impl Sqlite {
 
 impl Drop for Sqlite {
     fn drop(&mut self) {
+        // Readers first, so the writer's connection is the last and folds
+        // the WAL back into the database as it closes.
+        lock(&self.readers).clear();
         // Closing the channel ends the writer once the queue is committed.
         lock(&self.writer).take();
         if let Some(t) = lock(&self.thread).take() {
