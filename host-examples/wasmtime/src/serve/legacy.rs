@@ -136,6 +136,7 @@ pub fn import(c: &mut Connection, data: &Path) -> anyhow::Result<()> {
             );
         }
     }
+    super::sqlite::add_count(&tx, files.len())?;
     let what = format!("{} ({} file(s))", dir.display(), files.len());
     tx.execute(
         "INSERT INTO meta (name, value) VALUES (?1, ?2)",

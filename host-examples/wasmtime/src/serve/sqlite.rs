@@ -37,6 +37,10 @@ CREATE TABLE snapshots (
     body            BLOB NOT NULL
 );
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- How many rows `snapshots` has, kept in the transactions that insert, so
+-- that neither start-up nor a listing counts the table.
+CREATE TABLE counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+INSERT INTO counts (name, n) VALUES ('snapshots', 0);
 ";
 
 struct Job {
@@ -212,8 +216,12 @@ impl Storage for Sqlite {
     }
 
     fn count(&self) -> Result<u64, StoreError> {
-        self.read(|c| c.query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get::<_, i64>(0)))
-            .map(|n| n as u64)
+        self.read(|c| {
+            c.query_row("SELECT n FROM counts WHERE name = 'snapshots'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .map(|n| n as u64)
     }
 
     fn page(&self, after: u64, limit: usize) -> Result<Vec<Record>, StoreError> {
@@ -312,6 +320,19 @@ fn commit(c: &mut Connection, batch: &mut [Job]) -> rusqlite::Result<Vec<Inserte
             response: s.response.clone(),
         }));
     }
+    let added = out.iter().filter(|r| matches!(r, Inserted::New(_))).count();
+    if added > 0 {
+        add_count(&tx, added)?;
+    }
     tx.commit()?;
     Ok(out)
+}
+
+/// Adds `n` to the stored count of snapshots, inside the caller's transaction.
+pub fn add_count(tx: &rusqlite::Transaction<'_>, n: usize) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE counts SET n = n + ?1 WHERE name = 'snapshots'",
+        [n as i64],
+    )?;
+    Ok(())
 }
