@@ -198,7 +198,11 @@ impl Conn {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
-                    if (stop.load(Ordering::Relaxed) && !first) || since.elapsed() > patience {
+                    // Stopping: an idle connection closes now, a new one
+                    // still gets a moment for its first request.
+                    let stopping = stop.load(Ordering::Relaxed)
+                        && (!first || since.elapsed() > Duration::from_secs(1));
+                    if stopping || since.elapsed() > patience {
                         return false;
                     }
                 }
