@@ -194,7 +194,7 @@ Measured by `make bench-serve` on {results['measured_at']}: {results['machine']}
 
 ## Notes
 
-- p99: with 64 closed-loop publishers the mean latency is 64 / throughput, so p99 under 50 ms needs both more throughput and a tighter tail; on this shared machine (load average 5-13 from other builds during the runs) the tail is scheduling: `perf` of the server under the small-body load shows a fifth of its samples in the kernel's task switch, and the same load with the database on tmpfs (no fsync) still has p99 near 67 ms.
+- p99 depends on what else runs on the shared machine: with 64 closed-loop publishers the mean latency is 64 / throughput, and the tail is scheduling (`perf` of the server under the small-body load shows a fifth of its samples in the kernel's task switch). Earlier runs the same day, at load averages of 5-7 from other builds, measured SQLite small bodies at 2,588-2,914 requests/s with p99 81-96 ms (12.5x today's server each time); with the database on tmpfs (no fsync) p99 was still about 67 ms then, so the tail was the machine, not the fsyncs.
 - 1 MB bodies: both servers are bound by `verify-snapshot` in wasmtime (58% of the server's samples in JIT code, 7% in SHA-256), not by storage; the same run on tmpfs gives the same throughput.
 - Kill -9 run: the server is killed 2 s into the load and restarted on the same port; the requests in flight at the kill fail (the `retries` column) and are sent again under the same key, and the listing after the run holds every acknowledged key.
 """
