@@ -18,7 +18,7 @@ GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 GUEST_FULL_MODULE := target/$(GUEST_TARGET)/guest-full/tracker_publish.wasm
 CWASM := target/tracker_publish_full.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python test-python-lowest python-dist test-python-install bench dist test-release
+.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python test-python-lowest python-dist test-python-install bench dist test-release bench-serve
 
 # The one version (workspace Cargo.toml, [workspace.package]).
 VERSION := $(shell sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
@@ -177,6 +177,21 @@ test-python-install: python-dist ## Install the wheel into a fresh venv outside 
 
 bench: build node web-build chromium cli-venv python host-examples/web/node_modules/.package-lock.json ## Measure every host against native Rust, the CLI's Python way and the released CLI (bench/results.md).
 	python3 bench/run.py
+
+# The `serve` load benchmark (bench/serve_load.py): this tree's server against
+# today's, the `serve` of SERVE_BASELINE_COMMIT (the last one on std::net with
+# one file per snapshot), built once in its own tree under target/.
+SERVE_BASELINE_COMMIT := a720a3cf0fb36458bec8460547832a01508dbf96
+SERVE_BASELINE := target/serve-baseline/tracker-publish
+$(SERVE_BASELINE):
+	rm -rf target/serve-baseline/src && mkdir -p target/serve-baseline/src
+	git archive $(SERVE_BASELINE_COMMIT) | tar -x -C target/serve-baseline/src
+	$(MAKE) -C target/serve-baseline/src build
+	cp target/serve-baseline/src/dist/tracker-publish $@
+
+bench-serve: build $(SERVE_BASELINE) ## Load-test `serve` (64 publishers, SQLite, kill -9) against today's server (bench/results-serve.md).
+	$(CARGO) build --quiet --release -p tracker-publish-host --bin serve-load
+	python3 bench/serve_load.py
 
 clean: ## Remove build output.
 	rm -rf dist target

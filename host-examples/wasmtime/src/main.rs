@@ -190,57 +190,16 @@ enum Command {
     /// component's verify-snapshot (the code that writes them), de-duplicates on
     /// Idempotency-Key (same key and body: the first response replayed with
     /// "duplicate": true; same key, another body: 422; key still in process: 409;
-    /// no key: 400) and stores the snapshot under its routing key, durably, before
-    /// answering. GET on the same path lists what was accepted. Errors are RFC 9457
-    /// application/problem+json.
+    /// no key: 400) and stores the snapshot under its routing key, durably (SQLite in
+    /// DIR), before answering. GET on the same path lists what was accepted, a page at
+    /// a time (?after=SEQUENCE&limit=N); GET /healthz and /readyz are probes. Errors
+    /// are RFC 9457 application/problem+json.
     ///
     /// The first line on standard output is `listening on http://ADDR` (useful with
     /// port 0); one line per request goes to standard error. Fault injection
     /// (--fail-first, --fail-rate, --drop-connection-first, --delay-ms) applies to
     /// POST requests only, counted in arrival order.
-    Serve {
-        /// Address to listen on; port 0 picks a free port.
-        #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR:PORT")]
-        listen: std::net::SocketAddr,
-        /// Directory for accepted snapshots and their idempotency records (created if
-        /// missing, reloaded on start).
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
-        /// Require `Authorization: Bearer T` on every request, else 401.
-        #[arg(
-            long,
-            value_name = "T",
-            env = "TRACKER_PUBLISH_SERVE_TOKEN",
-            hide_env_values = true
-        )]
-        token: Option<String>,
-        /// Answer 503 to the first N POST requests.
-        #[arg(long, value_name = "N", default_value_t = 0)]
-        fail_first: u64,
-        /// Answer 503 to each later POST with probability P (0 to 1), drawn from --seed.
-        #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
-        fail_rate: f64,
-        /// Seed of the --fail-rate draws (the same seed fails the same requests).
-        #[arg(long, value_name = "S", default_value_t = 0)]
-        seed: u64,
-        /// Hold each POST D milliseconds once its Idempotency-Key is claimed (a slow
-        /// server; a second request with that key meanwhile gets 409).
-        #[arg(long, value_name = "D", default_value_t = 0)]
-        delay_ms: u64,
-        /// Close the connection without any response for the first N POST requests.
-        #[arg(long, value_name = "N", default_value_t = 0)]
-        drop_connection_first: u64,
-        /// The Retry-After seconds sent with an injected 503.
-        #[arg(long, value_name = "S", default_value_t = 1)]
-        retry_after: u64,
-    },
-}
-
-fn probability(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-        _ => Err("expected a probability from 0 to 1".to_owned()),
-    }
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -296,36 +255,7 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(e),
         },
-        Command::Serve {
-            listen,
-            data,
-            token,
-            fail_first,
-            fail_rate,
-            seed,
-            delay_ms,
-            drop_connection_first,
-            retry_after,
-        } => {
-            let opts = serve::Options {
-                listen,
-                data,
-                token: token.filter(|t| !t.is_empty()),
-                fail_first,
-                fail_rate,
-                seed,
-                delay: std::time::Duration::from_millis(delay_ms),
-                drop_first: drop_connection_first,
-                retry_after,
-            };
-            match serve::run(opts) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("tracker-publish: serve: {e:#}");
-                    ExitCode::from(EXIT_REFUSED)
-                }
-            }
-        }
+        Command::Serve(args) => serve::main(args),
         Command::Bench {
             input, iterations, ..
         } => {

@@ -4,9 +4,11 @@
 #[path = "../../../tests/support/vectors.rs"]
 mod vectors;
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
@@ -18,23 +20,10 @@ use tracker_publish::{
     IdempotencyScheme, PublishOptions, PublishRequest, build_snapshot_payload_json,
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_tracker-publish");
+use common::BIN;
 const PATH: &str = "/api/v1/connectors/trackers/snapshots/";
 /// Only a bound against a hung test, never an assertion about speed.
 const PATIENCE: Duration = Duration::from_secs(120);
-
-/// A fresh, empty directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "tracker-publish-serve-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A running `tracker-publish serve`, killed (SIGKILL) when dropped.
 struct Server {
@@ -255,8 +244,8 @@ fn without_header(r: &PublishRequest, name: &str) -> PublishRequest {
 
 #[test]
 fn accepts_a_snapshot_and_lists_it_under_its_routing_key() {
-    let data = temp_dir("accept");
-    let server = Server::start(&data, &[]);
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &[]);
     let jira = sample();
     let reply = server.post(&jira);
     assert_eq!(reply.status, 200, "{}", reply.text());
@@ -304,8 +293,8 @@ fn accepts_a_snapshot_and_lists_it_under_its_routing_key() {
 
 #[test]
 fn same_key_and_body_replays_the_first_response_as_a_duplicate() {
-    let data = temp_dir("dup");
-    let server = Server::start(&data, &[]);
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &[]);
     let r = sample();
     let first = server.post(&r);
     assert_eq!(first.status, 200, "{}", first.text());
@@ -321,8 +310,8 @@ fn same_key_and_body_replays_the_first_response_as_a_duplicate() {
 
 #[test]
 fn same_key_with_another_body_is_422() {
-    let data = temp_dir("422");
-    let server = Server::start(&data, &[]);
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &[]);
     let r = sample();
     assert_eq!(server.post(&r).status, 200);
     let other = edited(&r);
@@ -343,8 +332,8 @@ fn same_key_with_another_body_is_422() {
 
 #[test]
 fn a_key_still_being_processed_is_409() {
-    let data = temp_dir("409");
-    let server = Server::start(&data, &["--delay-ms", "3000"]);
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &["--delay-ms", "3000"]);
     let r = sample();
     std::thread::scope(|scope| {
         let held = scope.spawn(|| server.post(&r));
@@ -360,8 +349,8 @@ fn a_key_still_being_processed_is_409() {
 
 #[test]
 fn a_request_without_a_key_is_400() {
-    let data = temp_dir("400");
-    let server = Server::start(&data, &[]);
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &[]);
     let r = without_header(&sample(), "Idempotency-Key");
     let p = server.post(&r).problem(400);
     assert!(
@@ -376,9 +365,9 @@ fn a_request_without_a_key_is_400() {
 
 #[test]
 fn a_missing_or_wrong_token_is_401_and_never_logged() {
-    let data = temp_dir("401");
+    let data = common::TempDir::new();
     let token = "serve-secret-7f3a";
-    let server = Server::start(&data, &["--token", token]);
+    let server = Server::start(data.path(), &["--token", token]);
     let r = sample(); // carries "Bearer test-token"
     let reply = server.post(&r);
     reply.problem(401);
@@ -407,8 +396,8 @@ fn a_missing_or_wrong_token_is_401_and_never_logged() {
 
 #[test]
 fn fail_first_answers_503_with_retry_after_then_accepts_the_same_request() {
-    let data = temp_dir("503");
-    let server = Server::start(&data, &["--fail-first", "2", "--retry-after", "0"]);
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &["--fail-first", "2", "--retry-after", "0"]);
     let r = sample();
     for _ in 0..2 {
         let reply = server.post(&r);
@@ -422,9 +411,9 @@ fn fail_first_answers_503_with_retry_after_then_accepts_the_same_request() {
 
 #[test]
 fn fail_rate_is_deterministic_for_a_seed() {
-    let pattern = |name: &str| {
-        let data = temp_dir(name);
-        let server = Server::start(&data, &["--fail-rate", "0.5", "--seed", "7"]);
+    let pattern = |_: &str| {
+        let data = common::TempDir::new();
+        let server = Server::start(data.path(), &["--fail-rate", "0.5", "--seed", "7"]);
         let r = sample();
         (0..12)
             .map(|_| server.post(&r).status)
@@ -437,8 +426,8 @@ fn fail_rate_is_deterministic_for_a_seed() {
 
 #[test]
 fn dropped_connections_get_no_response_and_store_nothing() {
-    let data = temp_dir("drop");
-    let server = Server::start(&data, &["--drop-connection-first", "1"]);
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &["--drop-connection-first", "1"]);
     let r = sample();
     let headers: Vec<(&str, &str)> = r
         .headers
@@ -457,8 +446,8 @@ fn dropped_connections_get_no_response_and_store_nothing() {
 
 #[test]
 fn invalid_bodies_and_keys_are_problems_naming_the_field() {
-    let data = temp_dir("invalid");
-    let server = Server::start(&data, &[]);
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &[]);
     let content = |body: Vec<u8>| {
         let mut r = sample();
         r.idempotency_key = tracker_publish::idempotency::content_key(&body);
@@ -527,22 +516,19 @@ fn invalid_bodies_and_keys_are_problems_naming_the_field() {
 
 #[test]
 fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
-    let data = temp_dir("durable");
+    let data = common::TempDir::new();
     let r = sample();
     let content = request("linear happy path", IdempotencyScheme::Content);
     let first = {
-        let server = Server::start(&data, &[]);
+        let server = Server::start(data.path(), &[]);
         let first = server.post(&r);
         assert_eq!(first.status, 200, "{}", first.text());
         assert_eq!(server.post(&content).status, 200);
         first.json()
         // Dropped here: SIGKILL, no shutdown code runs.
     };
-    // What a write interrupted before its rename leaves behind: ignored.
-    std::fs::write(data.join("snapshots/.000000000003.json.tmp"), b"{\"seq").unwrap();
-    let server = Server::start(&data, &[]);
-    server.wait_for("2 accepted snapshot(s) loaded");
-    assert!(!data.join("snapshots/.000000000003.json.tmp").exists());
+    let server = Server::start(data.path(), &[]);
+    server.wait_for("2 accepted snapshot(s) in");
     let list = server.list(None);
     assert_eq!(list["accepted"], 2, "{list}");
     let replay = server.post(&r);
@@ -560,20 +546,40 @@ fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
     assert_eq!(next.json()["sequence"], 3);
 }
 
-/// Sends raw bytes on a fresh connection and reads the whole answer.
+/// Sends raw bytes on a fresh connection and reads one answer.
 fn raw(server: &Server, bytes: &[u8]) -> Reply {
     let mut s = TcpStream::connect(&server.addr).unwrap();
     s.set_read_timeout(Some(PATIENCE)).unwrap();
     s.write_all(bytes).unwrap();
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    Reply::parse(&out)
+    read_reply(&mut s).expect("a response")
+}
+
+/// Reads one response (its head, then Content-Length bytes), leaving the
+/// connection open; `None` when it closed first.
+fn read_reply(s: &mut TcpStream) -> Option<Reply> {
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => raw.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = Reply::parse(&raw);
+    let length: usize = head
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    s.read_exact(&mut body).ok()?;
+    raw.extend_from_slice(&body);
+    Some(Reply::parse(&raw))
 }
 
 #[test]
 fn http_edges_are_problems_too() {
-    let data = temp_dir("http");
-    let server = Server::start(&data, &[]);
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &[]);
     raw(&server, b"GET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n").problem(404);
     let r = raw(
         &server,
@@ -600,12 +606,13 @@ fn http_edges_are_problems_too() {
 
 #[test]
 fn a_corrupt_data_directory_stops_the_start_naming_the_file() {
-    let data = temp_dir("corrupt");
+    let data = common::TempDir::new();
+    let data = data.path();
     std::fs::create_dir_all(data.join("snapshots")).unwrap();
     std::fs::write(data.join("snapshots/000000000001.json"), b"not json").unwrap();
     let out = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(&data)
+        .arg(data)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -616,8 +623,8 @@ fn a_corrupt_data_directory_stops_the_start_naming_the_file() {
 
 #[test]
 fn sigterm_answers_the_requests_in_flight_then_exits_0() {
-    let data = temp_dir("sigterm");
-    let mut server = Server::start(&data, &["--delay-ms", "1500"]);
+    let data = common::TempDir::new();
+    let mut server = Server::start(data.path(), &["--delay-ms", "1500"]);
     let r = sample();
     std::thread::scope(|scope| {
         let held = scope.spawn(|| server.post(&r));
@@ -634,6 +641,455 @@ fn sigterm_answers_the_requests_in_flight_then_exits_0() {
     let status = server.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     server.wait_for("serve: stopped");
-    let again = Server::start(&data, &[]);
+    let again = Server::start(data.path(), &[]);
     assert_eq!(again.list(None)["accepted"], 1);
+}
+
+/// A record of the one-file-per-snapshot format `serve` wrote before it had
+/// a database, for `r` accepted as `sequence`.
+fn legacy_record(r: &PublishRequest, sequence: u64) -> Value {
+    let body = String::from_utf8(r.body.clone()).unwrap();
+    let routing = serde_json::json!(["jira", "acme.atlassian.net", "jira_project", "ACME"]);
+    serde_json::json!({
+        "sequence": sequence,
+        "idempotency_key": r.idempotency_key,
+        "body_sha256": tracker_publish::idempotency::content_key(&r.body),
+        "routing_key": routing,
+        "status": 200,
+        "response": {
+            "accepted": true, "duplicate": false, "sequence": sequence,
+            "idempotency_key": r.idempotency_key, "scheme": "v1",
+            "routing_key": routing, "provider": "jira", "workspace": "acme.atlassian.net",
+            "external_resource_type": "jira_project", "external_resource_id": "ACME",
+            "issues": 2, "mappings": 1
+        },
+        "body": body,
+    })
+}
+
+fn write_legacy(data: &Path, name: &str, record: &Value) {
+    let dir = data.join("snapshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), serde_json::to_vec(record).unwrap()).unwrap();
+}
+
+/// `serve` on `data` expected to refuse to start; its standard error.
+fn refused_start(data: &Path) -> String {
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "it must not say it listens");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_directory_of_the_old_format_is_imported_once_losing_nothing() {
+    let data = common::TempDir::new();
+    let r = sample();
+    let record = legacy_record(&r, 7);
+    write_legacy(data.path(), "000000000007.json", &record);
+    // What a write interrupted before its rename left behind: ignored.
+    std::fs::write(
+        data.path().join("snapshots/.000000000008.json.tmp"),
+        b"{\"seq",
+    )
+    .unwrap();
+    {
+        let server = Server::start(data.path(), &[]);
+        server.wait_for("imported 1 snapshot(s)");
+        let list = server.list(None);
+        assert_eq!(list["accepted"], 1, "{list}");
+        assert_eq!(list["snapshots"][0]["sequence"], 7);
+        let replay = server.post(&r);
+        assert_eq!(replay.status, 200, "{}", replay.text());
+        let mut expected = record["response"].clone();
+        expected["duplicate"] = Value::Bool(true);
+        assert_eq!(replay.json(), expected, "the imported first response");
+        server.post(&edited(&r)).problem(422);
+        let next = server.post(&request("jira happy path", IdempotencyScheme::Content));
+        assert_eq!(next.json()["sequence"], 8, "the sequence continues");
+    }
+    // Kept, renamed, and not imported again.
+    assert!(
+        data.path()
+            .join("snapshots.imported/000000000007.json")
+            .exists()
+    );
+    let server = Server::start(data.path(), &[]);
+    server.wait_for("2 accepted snapshot(s) in");
+    assert_eq!(server.list(None)["accepted"], 2);
+}
+
+#[test]
+fn a_malformed_stored_record_stops_the_start_naming_the_file_and_field() {
+    let r = sample();
+    let good = legacy_record(&r, 1);
+    /// Spoils one field of a good record.
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit, &str); 6] = [
+        (
+            "no sequence",
+            |v| {
+                v.as_object_mut().unwrap().remove("sequence");
+            },
+            "no sequence",
+        ),
+        (
+            "sequence a string",
+            |v| v["sequence"] = "1".into(),
+            "sequence: expected a whole number",
+        ),
+        (
+            "key a number",
+            |v| v["idempotency_key"] = 5.into(),
+            "idempotency_key: expected a string",
+        ),
+        (
+            "empty key",
+            |v| v["idempotency_key"] = "".into(),
+            "idempotency_key: empty",
+        ),
+        (
+            "routing not strings",
+            |v| v["routing_key"] = serde_json::json!([1, 2]),
+            "routing_key: expected an array of strings",
+        ),
+        (
+            "body edited",
+            |v| v["body"] = "{}".into(),
+            "body_sha256: not the SHA-256 of body",
+        ),
+    ];
+    for (what, edit, expected) in cases {
+        let data = common::TempDir::new();
+        write_legacy(data.path(), "000000000001.json", &good);
+        let mut bad = good.clone();
+        edit(&mut bad);
+        write_legacy(data.path(), "000000000002.json", &bad);
+        let err = refused_start(data.path());
+        assert!(
+            err.contains("000000000002.json") && err.contains(expected),
+            "{what}: {err}"
+        );
+        // Nothing imported: the directory is still there for the next start.
+        assert!(
+            data.path().join("snapshots/000000000001.json").exists(),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn requests_share_a_persistent_connection() {
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &[]);
+    let r = sample();
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut post = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        r.body.len()
+    );
+    for (n, v) in &r.headers {
+        post.push_str(&format!("{n}: {v}\r\n"));
+    }
+    post.push_str("\r\n");
+    let mut bytes = post.into_bytes();
+    bytes.extend_from_slice(&r.body);
+    // Two POSTs and a GET, the last two pipelined behind the first.
+    let mut all = bytes.clone();
+    all.extend_from_slice(&bytes);
+    all.extend_from_slice(format!("GET {PATH} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+    s.write_all(&all).unwrap();
+    let first = read_reply(&mut s).expect("first");
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.header("connection"), Some("keep-alive"));
+    let second = read_reply(&mut s).expect("second");
+    assert_eq!(second.json()["duplicate"], true);
+    let list = read_reply(&mut s).expect("third");
+    assert_eq!(list.json()["accepted"], 1);
+    // And once more after the pipeline ran dry.
+    s.write_all(format!("GET {PATH} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    let last = read_reply(&mut s).expect("fourth");
+    assert_eq!(last.header("connection"), Some("close"));
+    assert!(
+        read_reply(&mut s).is_none(),
+        "closed after Connection: close"
+    );
+}
+
+#[test]
+fn past_max_in_flight_is_503_with_retry_after() {
+    let data = common::TempDir::new();
+    let server = Server::start(
+        data.path(),
+        &[
+            "--max-in-flight",
+            "1",
+            "--delay-ms",
+            "3000",
+            "--retry-after",
+            "2",
+        ],
+    );
+    let r = sample();
+    std::thread::scope(|scope| {
+        let held = scope.spawn(|| server.post(&r));
+        server.wait_for("holding key=");
+        let busy = server.post(&request("jira happy path", IdempotencyScheme::Content));
+        let p = busy.problem(503);
+        assert_eq!(busy.header("retry-after"), Some("2"));
+        assert!(
+            p["detail"].as_str().unwrap().contains("--max-in-flight"),
+            "{p}"
+        );
+        // The probes are not counted.
+        let health = raw(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(health.status, 200);
+        assert_eq!(held.join().unwrap().status, 200);
+    });
+}
+
+#[test]
+fn healthz_and_readyz() {
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &["--token", "t0k"]);
+    let h = raw(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!((h.status, h.json()["status"].clone()), (200, "ok".into()));
+    let r = raw(&server, b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (200, "ready".into())
+    );
+    raw(
+        &server,
+        b"POST /readyz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    )
+    .problem(405);
+    server.wait_for("-> 200 ready in");
+}
+
+#[test]
+fn the_list_is_paginated() {
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &[]);
+    let cases = [
+        "issues, mappings and checkpoint",
+        "jira happy path",
+        "linear happy path",
+        "unsupported provider beads",
+    ];
+    for case in cases {
+        let reply = server.post(&request(case, IdempotencyScheme::Content));
+        assert_eq!(reply.status, 200, "{case}: {}", reply.text());
+    }
+    let get = |query: &str| {
+        raw(
+            &server,
+            format!("GET {PATH}{query} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+    };
+    let mut seen = Vec::new();
+    let mut query = "?limit=3".to_owned();
+    loop {
+        let page = get(&query).json();
+        assert_eq!(page["accepted"], 4);
+        for s in page["snapshots"].as_array().unwrap() {
+            seen.push(s["sequence"].as_u64().unwrap());
+        }
+        match page["next"].as_str() {
+            Some(next) => query = next.trim_start_matches(PATH).to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [1, 2, 3, 4]);
+    let p = get("?limit=0").problem(400);
+    assert!(p["detail"].as_str().unwrap().starts_with("limit:"), "{p}");
+    get("?after=x").problem(400);
+}
+
+#[test]
+fn past_max_connections_a_new_connection_is_503_and_closed() {
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &["--max-connections", "1"]);
+    // One connection, kept open (idle after a request).
+    let mut kept = TcpStream::connect(&server.addr).unwrap();
+    kept.set_read_timeout(Some(PATIENCE)).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_reply(&mut kept).expect("kept").status, 200);
+    let refused = raw(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let p = refused.problem(503);
+    assert!(
+        p["detail"].as_str().unwrap().contains("--max-connections"),
+        "{p}"
+    );
+    assert_eq!(refused.header("connection"), Some("close"));
+    assert!(refused.header("retry-after").is_some());
+    // The kept connection still serves.
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_reply(&mut kept).expect("kept again").status, 200);
+}
+
+#[test]
+fn two_processes_on_one_data_directory_accept_each_key_once() {
+    let data = common::TempDir::new();
+    let servers = [
+        Server::start(data.path(), &[]),
+        Server::start(data.path(), &[]),
+    ];
+    let mut requests = vec![sample()];
+    for case in [
+        "jira happy path",
+        "linear happy path",
+        "unsupported provider beads",
+    ] {
+        requests.push(request(case, IdempotencyScheme::Content));
+    }
+    let fresh = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let (servers, requests, fresh) = (&servers, &requests, &fresh);
+            scope.spawn(move || {
+                for (i, r) in requests.iter().enumerate() {
+                    let reply = servers[(t + i) % 2].post(r);
+                    match reply.status {
+                        200 if reply.json()["duplicate"] == false => {
+                            fresh.fetch_add(1, Ordering::SeqCst);
+                        }
+                        200 => assert_eq!(reply.json()["duplicate"], true),
+                        // In flight in the same process.
+                        409 => {}
+                        s => panic!("{s}: {}", reply.text()),
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(
+        fresh.load(Ordering::SeqCst),
+        requests.len(),
+        "one accept per key"
+    );
+    for s in &servers {
+        let list = s.list(None);
+        assert_eq!(list["accepted"], requests.len(), "{list}");
+        let mut seqs: Vec<u64> = list["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["sequence"].as_u64().unwrap())
+            .collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, [1, 2, 3, 4]);
+    }
+}
+
+/// `n` distinct valid snapshots (content keys), differing in the project slug.
+fn many(n: usize) -> Vec<PublishRequest> {
+    let c = vectors::cases()
+        .into_iter()
+        .find(|c| c.name == "jira happy path")
+        .expect("vector");
+    let mut input: Value = serde_json::from_str(&c.input_json).unwrap();
+    (0..n)
+        .map(|i| {
+            input["project_slug"] = format!("load-{i}").into();
+            build_snapshot_payload_json(
+                &input.to_string(),
+                &PublishOptions {
+                    idempotency: IdempotencyScheme::Content,
+                },
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_kill_under_concurrent_load_loses_nothing_acknowledged() {
+    let data = common::TempDir::new();
+    let requests = many(400);
+    let acked = Mutex::new(Vec::new());
+    {
+        let server = Server::start(data.path(), &[]);
+        let (next, finished) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|scope| {
+            for _ in 0..16 {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(r) = requests.get(i) else { break };
+                        match try_post(&server.addr, r) {
+                            Some(reply) if reply.status == 200 => {
+                                acked.lock().unwrap().push(r.idempotency_key.clone());
+                            }
+                            // Killed: no answer, nothing promised.
+                            _ => break,
+                        }
+                    }
+                    finished.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+            // Kill -9 once a good part is acknowledged, requests still in flight.
+            while acked.lock().unwrap().len() < 100 && finished.load(Ordering::SeqCst) < 16 {
+                std::thread::yield_now();
+            }
+            let pid = server.child.id().to_string();
+            assert!(
+                Command::new("kill")
+                    .args(["-KILL", &pid])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        });
+    }
+    let acked = acked.into_inner().unwrap();
+    assert!(acked.len() >= 100);
+    let server = Server::start(data.path(), &[]);
+    let mut stored = std::collections::HashSet::new();
+    let mut query = "?limit=1000".to_owned();
+    loop {
+        let page = raw(
+            &server,
+            format!("GET {PATH}{query} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+        .json();
+        for s in page["snapshots"].as_array().unwrap() {
+            stored.insert(s["idempotency_key"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(n) => query = n.trim_start_matches(PATH).to_owned(),
+            None => break,
+        }
+    }
+    let lost: Vec<&String> = acked.iter().filter(|k| !stored.contains(*k)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged but lost: {lost:?}",
+        lost.len()
+    );
+}
+
+/// One POST on a fresh connection; `None` on any I/O error (a killed server).
+fn try_post(addr: &str, r: &PublishRequest) -> Option<Reply> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(PATIENCE)).ok()?;
+    let mut head = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        r.body.len()
+    );
+    for (n, v) in &r.headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(&r.body).ok()?;
+    read_reply(&mut s)
 }
