@@ -131,9 +131,11 @@ pub(crate) enum Piece<'a> {
     /// Text in double quotes, `"` and `\` escaped with `\`, control
     /// characters as `\u001f` (the JSON reader's field paths).
     Quoted(&'a str),
+    /// A code point as Unicode writes it: `U+00E9`, `U+1F642`.
+    CodePoint(u32),
 }
 
-use Piece::{Debug, Num, Quoted, Str};
+use Piece::{CodePoint, Debug, Num, Quoted, Str};
 
 /// The pieces, joined.
 pub(crate) fn msg(pieces: &[Piece<'_>]) -> String {
@@ -163,6 +165,18 @@ pub(crate) fn push(s: &mut String, piece: Piece<'_>) {
             }
             for &d in digits.get(i..).unwrap_or_default() {
                 s.push(char::from(d));
+            }
+        }
+        CodePoint(n) => {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            s.push_str("U+");
+            let digits = if n > 0xFFFF {
+                (32 - n.leading_zeros()).div_ceil(4)
+            } else {
+                4
+            };
+            for i in (0..digits).rev() {
+                s.push(char::from(HEX[(n >> (i * 4) & 0xF) as usize]));
             }
         }
         Debug(t) | Quoted(t) => {
@@ -222,6 +236,19 @@ mod tests {
     fn numbers_as_display_writes_them() {
         for n in [0, 1, 9, 10, 99, 100, 4_194_304, usize::MAX] {
             assert_eq!(msg(&[Num(n)]), n.to_string());
+        }
+    }
+
+    #[test]
+    fn code_points_as_unicode_writes_them() {
+        for (n, want) in [
+            (0, "U+0000"),
+            (0xE9, "U+00E9"),
+            (0xA7CB, "U+A7CB"),
+            (0x1F642, "U+1F642"),
+            (0x10FFFF, "U+10FFFF"),
+        ] {
+            assert_eq!(msg(&[CodePoint(n)]), want);
         }
     }
 
