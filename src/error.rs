@@ -2,7 +2,9 @@
 
 use core::fmt;
 
-/// What kind of refusal this is (contract section 7).
+/// What kind of refusal this is (contract section 7): the WIT enum
+/// `error-kind`, variant for variant (`tests/error_kinds.rs` checks it and
+/// every host's copy; README "Error kinds" says who raises which).
 ///
 /// The kebab-case names from [`ErrorKind::as_str`] are the wire names every
 /// host prints.
@@ -18,13 +20,16 @@ pub enum ErrorKind {
     InvalidInput,
     /// The input exceeds a documented limit.
     TooLarge,
-    /// The project config is unreadable or holds a refused value.
+    /// The project config is unreadable or holds a refused value (raised by
+    /// hosts that read a project's files, never by this crate).
     InvalidConfig,
-    /// The credentials file is unreadable or holds a refused value.
+    /// The credentials file is unreadable or holds a refused value (file
+    /// hosts only).
     InvalidCredentials,
-    /// No tracker store at the derived path.
+    /// No tracker store at the derived path (file hosts only).
     StoreMissing,
-    /// The tracker store is locked, corrupt or of the wrong shape.
+    /// The tracker store is locked, corrupt or of the wrong shape (file hosts
+    /// only).
     InvalidStore,
     /// One stored issue cannot be published faithfully.
     InvalidStoreRow,

@@ -210,13 +210,13 @@ fn build(
     if provider.is_empty() {
         return Err(PublishError::new(
             ErrorKind::NotConfigured,
-            "provider: the tracker provider is blank; bind a tracker first (tracker.provider in .kittify/config.yaml)",
+            "provider: the tracker provider is blank; bind a tracker first",
         ));
     }
     if workspace.is_empty() {
         return Err(PublishError::new(
             ErrorKind::NotConfigured,
-            "workspace: the tracker workspace is blank; bind a tracker first (tracker.workspace in .kittify/config.yaml)",
+            "workspace: the tracker workspace is blank; bind a tracker first",
         ));
     }
     let endpoint = endpoint(&input.server_url)?;
