@@ -136,26 +136,61 @@ impl ResourceLimiter for Guard {
     }
 }
 
-/// Advances the engine's epoch every [`TICK`] until its publisher is dropped.
-struct Ticker(Arc<AtomicBool>);
+/// A share of the one thread that advances an engine's epoch every
+/// [`TICK`]: every [`Publisher`] on an engine holds one, and the thread
+/// stops when the last is dropped. One thread per engine, not per
+/// publisher: each tick advances the epoch of every store on the engine, so
+/// two tickers would count a publisher's deadline down twice as fast.
+struct Ticker(Engine);
+
+/// The running tickers: an engine, how many publishers share it, and the
+/// flag that stops its thread.
+static TICKERS: std::sync::Mutex<Vec<(Engine, usize, Arc<AtomicBool>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn tickers() -> std::sync::MutexGuard<'static, Vec<(Engine, usize, Arc<AtomicBool>)>> {
+    // The list stays consistent even if a holder panicked.
+    TICKERS.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 impl Ticker {
     fn start(engine: &Engine) -> Ticker {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (engine, flag) = (engine.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(TICK);
-                engine.increment_epoch();
-            }
-        });
-        Ticker(stop)
+        let mut all = tickers();
+        if let Some(entry) = all.iter_mut().find(|(e, _, _)| Engine::same(e, engine)) {
+            entry.1 += 1;
+        } else {
+            let stop = Arc::new(AtomicBool::new(false));
+            let (ticking, flag) = (engine.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    ticking.increment_epoch();
+                }
+            });
+            all.push((engine.clone(), 1, stop));
+        }
+        Ticker(engine.clone())
+    }
+
+    /// How many ticker threads run for `engine` (0 or 1), for tests.
+    fn threads_for(engine: &Engine) -> usize {
+        tickers()
+            .iter()
+            .filter(|(e, _, _)| Engine::same(e, engine))
+            .count()
     }
 }
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        let mut all = tickers();
+        if let Some(i) = all.iter().position(|(e, _, _)| Engine::same(e, &self.0)) {
+            all[i].1 -= 1;
+            if all[i].1 == 0 {
+                all[i].2.store(true, Ordering::Relaxed);
+                all.swap_remove(i);
+            }
+        }
     }
 }
 
@@ -413,6 +448,12 @@ impl Publisher {
             }),
             Err(e) => Err(PublishError::new(kind(e.kind), e.message)),
         }))
+    }
+
+    /// How many epoch-ticker threads run for this publisher's engine: 1,
+    /// however many publishers share it.
+    pub fn ticker_threads(&self) -> usize {
+        Ticker::threads_for(self.store.engine())
     }
 
     /// The largest size, in bytes, the current instance's linear memory has
