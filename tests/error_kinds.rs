@@ -103,7 +103,7 @@ fn the_component_maps_every_kind() {
 #[test]
 fn the_wasmtime_host_maps_every_kind() {
     check_mapping(
-        "host-examples/wasmtime/src/lib.rs",
+        "host-examples/wasmtime/src/publisher.rs",
         |c| format!("wit::ErrorKind::{c} => ErrorKind::{c},"),
         "wit::ErrorKind::",
     );
