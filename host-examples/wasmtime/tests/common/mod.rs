@@ -332,4 +332,5 @@ pub fn derived_store_path(f: &Fixture) -> PathBuf {
 // crate's tests share.
 #[path = "../../../../tests/support/python.rs"]
 mod python;
+#[allow(unused_imports)] // each test binary uses some of them
 pub use python::{cli_python, reference_cases};
