@@ -4,7 +4,7 @@
 //! lower-casing here is Unicode 14.0's, not that of Rust's std (a later
 //! Unicode, whose tables would also bring about 25 KB into the guest). The
 //! tables (`lowercase_tables.rs`) are printed by `tools/gen_lowercase.py`
-//! from Python 3.11 itself, and take about 7 KB as runs:
+//! from Python 3.11 itself, and take about 6 KB as runs:
 //!
 //! * [`LOWER`]: every character whose lower case is one other character, as
 //!   runs of equal offset. The one character that lower-cases to two
@@ -131,36 +131,55 @@ const CLASS_INDEX: [u32; CLASS.len().div_ceil(INDEX_STEP)] = {
 pub(crate) fn is_unassigned(c: char) -> bool {
     let cp = c as u32;
     let block = UNASSIGNED_INDEX
-        .partition_point(|&start| start <= cp)
+        .partition_point(|&(start, _)| start <= cp)
         .saturating_sub(1);
-    let mut start = UNASSIGNED_INDEX.get(block).copied().unwrap_or_default();
-    let first = block * INDEX_STEP;
-    for (i, &len) in UNASSIGNED
-        .get(first..)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let end = start + u32::from(len);
+    let (mut start, mut at) = UNASSIGNED_INDEX.get(block).copied().unwrap_or_default();
+    let mut run = block * INDEX_STEP;
+    while let Some((len, next)) = run_length(at) {
+        let end = start + len;
         if cp < end {
             // Runs alternate from U+0000: assigned, unassigned, ...
-            return (first + i) % 2 == 1;
+            return run % 2 == 1;
         }
-        start = end;
+        (start, at, run) = (end, next, run + 1);
     }
     false
 }
 
-/// Where every [`INDEX_STEP`]-th run of [`UNASSIGNED`] starts.
-const UNASSIGNED_INDEX: [u32; UNASSIGNED.len().div_ceil(INDEX_STEP)] = {
-    let mut index = [0; UNASSIGNED.len().div_ceil(INDEX_STEP)];
-    let (mut i, mut start) = (0, 0);
-    while i < UNASSIGNED.len() {
+/// The run length at byte `at` of [`UNASSIGNED`], and where the next starts.
+const fn run_length(at: usize) -> Option<(u32, usize)> {
+    if at >= UNASSIGNED.len() {
+        return None;
+    }
+    let b = UNASSIGNED[at] as u32;
+    if b < 0x80 {
+        return Some((b, at + 1));
+    }
+    if at + 1 >= UNASSIGNED.len() {
+        return None;
+    }
+    Some(((b & 0x7F) << 8 | UNASSIGNED[at + 1] as u32, at + 2))
+}
+
+/// The number of runs in [`UNASSIGNED`].
+const UNASSIGNED_RUNS: usize = {
+    let (mut n, mut at) = (0, 0);
+    while let Some((_, next)) = run_length(at) {
+        (n, at) = (n + 1, next);
+    }
+    n
+};
+
+/// Where every [`INDEX_STEP`]-th run of [`UNASSIGNED`] starts: its code
+/// point and its byte.
+const UNASSIGNED_INDEX: [(u32, usize); UNASSIGNED_RUNS.div_ceil(INDEX_STEP)] = {
+    let mut index = [(0, 0); UNASSIGNED_RUNS.div_ceil(INDEX_STEP)];
+    let (mut i, mut start, mut at) = (0, 0, 0);
+    while let Some((len, next)) = run_length(at) {
         if i % INDEX_STEP == 0 {
-            index[i / INDEX_STEP] = start;
+            index[i / INDEX_STEP] = (start, at);
         }
-        start += UNASSIGNED[i] as u32;
-        i += 1;
+        (i, start, at) = (i + 1, start + len, next);
     }
     index
 };

@@ -128,12 +128,17 @@ def main():
         if kind != want:
             alternating.append(0)
         alternating.append(n)
+    # One byte for a length below 128, else two (high byte with bit 7 set).
+    encoded = []
+    for n in alternating:
+        assert n < 0x8000
+        encoded += [n] if n < 0x80 else [0x80 | n >> 8, n & 0xFF]
     print("/// Run lengths from U+0000, alternately assigned and unassigned in")
-    print("/// Unicode 14.0 (`Cn`); assigned after the last.")
-    print(f"const UNASSIGNED: [u16; {len(alternating)}] = [")
-    for i in range(0, len(alternating), 12):
-        print("    " + ", ".join(str(n) for n in alternating[i : i + 12]) + ",")
+    print("/// Unicode 14.0 (`Cn`), assigned after the last; each length one byte")
+    print(f"/// below 128, else two, the first with bit 7 set ({len(alternating)} runs).")
+    print(f"const UNASSIGNED: [u8; {len(encoded)}] = [")
+    for i in range(0, len(encoded), 16):
+        print("    " + ", ".join(str(n) for n in encoded[i : i + 16]) + ",")
     print("];")
-
 
 main()
