@@ -53,7 +53,7 @@ build: setup ## Build the components (dist/tracker_publish.wasm, dist/tracker_pu
 	  { cmp -s target/tracker_publish_full.component.wasm dist/tracker_publish_full.wasm || cp target/tracker_publish_full.component.wasm dist/tracker_publish_full.wasm; } && \
 	  echo "built dist/tracker_publish_full.wasm ($$summary)"
 	$(CARGO) build --quiet --release -p tracker-publish-host --bin precompile
-	@[ $(CWASM) -nt dist/tracker_publish_full.wasm ] && [ $(CWASM) -nt target/release/precompile ] || target/release/precompile dist/tracker_publish_full.wasm $(CWASM)
+	@[ $(CWASM) -nt dist/tracker_publish_full.wasm ] && [ $(CWASM) -nt target/release/precompile ] && [ -e $(CWASM).sha256 ] || target/release/precompile dist/tracker_publish_full.wasm $(CWASM)
 	$(CARGO) build --quiet --release -p tracker-publish-host --bin tracker-publish
 	@cp target/release/tracker-publish dist/tracker-publish
 	@echo "built dist/tracker-publish"

@@ -2,7 +2,9 @@
 
 use core::fmt;
 
-/// What kind of refusal this is (contract section 7).
+/// What kind of refusal this is (contract section 7): the WIT enum
+/// `error-kind`, variant for variant (`tests/error_kinds.rs` checks it and
+/// every host's copy; README "Error kinds" says who raises which).
 ///
 /// The kebab-case names from [`ErrorKind::as_str`] are the wire names every
 /// host prints.
@@ -18,13 +20,16 @@ pub enum ErrorKind {
     InvalidInput,
     /// The input exceeds a documented limit.
     TooLarge,
-    /// The project config is unreadable or holds a refused value.
+    /// The project config is unreadable or holds a refused value (raised by
+    /// hosts that read a project's files, never by this crate).
     InvalidConfig,
-    /// The credentials file is unreadable or holds a refused value.
+    /// The credentials file is unreadable or holds a refused value (file
+    /// hosts only).
     InvalidCredentials,
-    /// No tracker store at the derived path.
+    /// No tracker store at the derived path (file hosts only).
     StoreMissing,
-    /// The tracker store is locked, corrupt or of the wrong shape.
+    /// The tracker store is locked, corrupt or of the wrong shape (file hosts
+    /// only).
     InvalidStore,
     /// One stored issue cannot be published faithfully.
     InvalidStoreRow,
@@ -131,9 +136,11 @@ pub(crate) enum Piece<'a> {
     /// Text in double quotes, `"` and `\` escaped with `\`, control
     /// characters as `\u001f` (the JSON reader's field paths).
     Quoted(&'a str),
+    /// A code point as Unicode writes it: `U+00E9`, `U+1F642`.
+    CodePoint(u32),
 }
 
-use Piece::{Debug, Num, Quoted, Str};
+use Piece::{CodePoint, Debug, Num, Quoted, Str};
 
 /// The pieces, joined.
 pub(crate) fn msg(pieces: &[Piece<'_>]) -> String {
@@ -163,6 +170,18 @@ pub(crate) fn push(s: &mut String, piece: Piece<'_>) {
             }
             for &d in digits.get(i..).unwrap_or_default() {
                 s.push(char::from(d));
+            }
+        }
+        CodePoint(n) => {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            s.push_str("U+");
+            let digits = if n > 0xFFFF {
+                (32 - n.leading_zeros()).div_ceil(4)
+            } else {
+                4
+            };
+            for i in (0..digits).rev() {
+                s.push(char::from(HEX[(n >> (i * 4) & 0xF) as usize]));
             }
         }
         Debug(t) | Quoted(t) => {
@@ -222,6 +241,19 @@ mod tests {
     fn numbers_as_display_writes_them() {
         for n in [0, 1, 9, 10, 99, 100, 4_194_304, usize::MAX] {
             assert_eq!(msg(&[Num(n)]), n.to_string());
+        }
+    }
+
+    #[test]
+    fn code_points_as_unicode_writes_them() {
+        for (n, want) in [
+            (0, "U+0000"),
+            (0xE9, "U+00E9"),
+            (0xA7CB, "U+A7CB"),
+            (0x1F642, "U+1F642"),
+            (0x10FFFF, "U+10FFFF"),
+        ] {
+            assert_eq!(msg(&[CodePoint(n)]), want);
         }
     }
 

@@ -31,21 +31,51 @@ pub fn is_blank(s: &str) -> bool {
     s.chars().all(is_py_whitespace)
 }
 
-/// The CLI's `normalize_provider`: strip, full Unicode lower-casing (Python
-/// `str.lower`, so `İ` becomes `i̇` and a final sigma `ς`), then the aliases
-/// `azure` and `azure-devops` become `azure_devops`.
-pub fn normalize_provider(provider: &str) -> String {
-    let stripped = py_strip(provider);
-    let lower = if stripped.is_ascii() {
-        stripped.to_ascii_lowercase()
+/// Python 3.11's `str.lower()`: full lower-casing of Unicode 14.0 (the
+/// CLI's lowest Python), so `İ` becomes `i̇` and a final sigma `ς`. Code
+/// points unassigned in 14.0 are kept as they are, as 3.11 keeps them.
+pub fn py_lower(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
     } else {
-        // `str::to_lowercase` exactly, with smaller tables (see the module).
-        crate::lowercase::to_lowercase(stripped)
-    };
+        crate::lowercase::to_lowercase(s)
+    }
+}
+
+/// The first code point of `s` unassigned in Unicode 14.0, if any: a later
+/// Python (Unicode 15.0 and up) may lower-case it, or a `Σ` beside it,
+/// differently from the CLI's Python 3.11 (contract section 2).
+pub fn first_unassigned(s: &str) -> Option<char> {
+    s.chars()
+        .find(|&c| !c.is_ascii() && crate::lowercase::is_unassigned(c))
+}
+
+/// The CLI's `normalize_provider`: strip, lower-case as [`py_lower`], then
+/// the aliases `azure` and `azure-devops` become `azure_devops`. (A
+/// provider holding a code point unassigned in Unicode 14.0 is refused by
+/// the request builder, see [`first_unassigned`].)
+pub fn normalize_provider(provider: &str) -> String {
+    let lower = py_lower(py_strip(provider));
     match lower.as_str() {
         "azure" | "azure-devops" => "azure_devops".to_owned(),
         _ => lower,
     }
+}
+
+/// The refusal of a provider holding `c`, unassigned in Unicode 14.0.
+#[cold]
+pub(crate) fn unassigned_provider(c: char) -> crate::PublishError {
+    use crate::error::{Piece::*, msg};
+    crate::PublishError::new(
+        crate::ErrorKind::InvalidInput,
+        msg(&[
+            Str("provider: holds "),
+            CodePoint(c as u32),
+            Str(
+                ", unassigned in Unicode 14.0: the CLI on Python 3.11 keeps it, a later Python may lower-case it, so the CLI's bytes would depend on its Python",
+            ),
+        ]),
+    )
 }
 
 /// The doctrine mode as published: stripped, or `external_authoritative`

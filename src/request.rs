@@ -5,7 +5,9 @@ use crate::error::Piece::{Debug, Str};
 use crate::error::{ErrorKind, PublishError, msg};
 use crate::idempotency::{IdempotencyScheme, V1Fields, content_key, v1_key};
 use crate::input::{SnapshotInput, first_repeated_key, lookup};
-use crate::normalize::{doctrine_mode, normalize_provider, py_strip};
+use crate::normalize::{
+    doctrine_mode, first_unassigned, normalize_provider, py_strip, unassigned_provider,
+};
 use crate::payload::{Header, write_body};
 use crate::routing::resolve_resource_routing;
 
@@ -201,17 +203,20 @@ fn build(
     }
 
     let provider = normalize_provider(&input.provider);
+    if let Some(c) = first_unassigned(&provider) {
+        return Err(unassigned_provider(c));
+    }
     let workspace = py_strip(&input.workspace);
     if provider.is_empty() {
         return Err(PublishError::new(
             ErrorKind::NotConfigured,
-            "provider: the tracker provider is blank; bind a tracker first (tracker.provider in .kittify/config.yaml)",
+            "provider: the tracker provider is blank; bind a tracker first",
         ));
     }
     if workspace.is_empty() {
         return Err(PublishError::new(
             ErrorKind::NotConfigured,
-            "workspace: the tracker workspace is blank; bind a tracker first (tracker.workspace in .kittify/config.yaml)",
+            "workspace: the tracker workspace is blank; bind a tracker first",
         ));
     }
     let endpoint = endpoint(&input.server_url)?;

@@ -12,7 +12,9 @@ use crate::error::{ErrorKind, PublishError, msg};
 use crate::idempotency::{IdempotencyScheme, V1Fields, content_key, v1_key};
 use crate::input::{Checkpoint, IssueSnapshot, MappingRow, Pairs, SnapshotInput, Text};
 use crate::limits;
-use crate::normalize::{doctrine_mode, is_blank, normalize_provider, py_strip};
+use crate::normalize::{
+    doctrine_mode, first_unassigned, is_blank, normalize_provider, py_strip, unassigned_provider,
+};
 use crate::payload::{Header, write_body};
 use crate::routing::{ROUTING_MAP, ResourceRouting};
 
@@ -180,6 +182,9 @@ pub fn verify_snapshot(body: &[u8], idempotency_key: &str) -> Result<SnapshotRec
 fn check_values(p: &SnapshotPayload<'_>) -> Result<Option<ResourceRouting>> {
     if is_blank(&p.provider) {
         return Err(PublishError::invalid_input("provider", "blank"));
+    }
+    if let Some(c) = first_unassigned(&p.provider) {
+        return Err(unassigned_provider(c));
     }
     if normalize_provider(&p.provider) != p.provider {
         return Err(PublishError::invalid_input(

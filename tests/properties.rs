@@ -103,6 +103,12 @@ fn model(input: &SnapshotInput<'_>) -> Result<Model, ErrorKind> {
         "azure" | "azure-devops" => "azure_devops".to_owned(),
         p => p.to_owned(),
     };
+    // Unicode 14.0's assignments are the one table the model borrows (tests/
+    // unicode.rs checks it against Python 3.11); std's later lower-casing
+    // agrees with 14.0's on every code point 14.0 assigns.
+    if tracker_publish::normalize::first_unassigned(&provider).is_some() {
+        return Err(ErrorKind::InvalidInput);
+    }
     let workspace = strip(&input.workspace).to_owned();
     if provider.is_empty() || workspace.is_empty() {
         return Err(ErrorKind::NotConfigured);

@@ -3,7 +3,6 @@
 //! the released CLI's own conversion code (spec-kitty-cli 2.1.3, in the
 //! interoperability virtual environment `make cli-venv` creates).
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use tracker_publish::{
@@ -11,41 +10,13 @@ use tracker_publish::{
     issue_from_stored_row, stored_timestamp,
 };
 
-/// The Python of the interoperability venv (spec-kitty-cli 2.1.3, Python 3.11).
-fn cli_python() -> PathBuf {
-    let p = std::env::var_os("TRACKER_PUBLISH_CLI_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/cli-venv/bin/python")
-        });
-    assert!(
-        p.exists(),
-        "{} is missing: run `make cli-venv` (make test does), or set TRACKER_PUBLISH_CLI_PYTHON",
-        p.display()
-    );
-    p
-}
+mod support;
+
+use support::python::{cli_python, reference_lines};
 
 fn reference(args: &[&str]) -> Vec<serde_json::Value> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/stored_rows.py"
-    );
-    let out = Command::new(cli_python())
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run the Python reference");
-    assert!(
-        out.status.success(),
-        "reference failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    reference_lines("stored_rows.py", &args)
 }
 
 #[test]

@@ -4,9 +4,16 @@
 //! `tracker-publish-full`: publish, store, receive); `target/tracker_publish_full.cwasm`
 //! is the same component compiled by the `precompile` binary of this crate.
 //! With the precompiled form the command starts without compiling; without it
-//! (a plain `cargo build`), it compiles the component at start-up.
+//! (a plain `cargo build`), it compiles the component at start-up. The two
+//! are paired by the component's SHA-256, which `precompile` records in
+//! `<cwasm>.sha256`: a precompiled form of any other component is left out.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+// Shared with the precompile step, which writes the stamp.
+include!("src/stamp.rs");
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../..");
@@ -22,11 +29,15 @@ fn main() {
     println!("cargo:rerun-if-changed={}", wasm.display());
     println!("cargo:rerun-if-changed={}", cwasm.display());
     // Copies (or empties) each file into OUT_DIR so include_bytes! always has a path.
-    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    // A precompiled form older than the component is stale: leave it out.
-    let fresh = matches!((modified(&wasm), modified(&cwasm)), (Some(w), Some(c)) if c >= w);
     let wasm_bytes = std::fs::read(&wasm).unwrap_or_default();
-    let cwasm_bytes = if fresh {
+    // The precompiled form is deserialized with `unsafe` (lib.rs), so it is
+    // taken only when it was compiled from exactly this component: the
+    // precompile step records the component's SHA-256 beside it.
+    let stamp = precompile_stamp(&cwasm);
+    println!("cargo:rerun-if-changed={}", stamp.display());
+    let recorded = std::fs::read_to_string(&stamp).unwrap_or_default();
+    let paired = !wasm_bytes.is_empty() && recorded.trim() == component_hash(&wasm_bytes);
+    let cwasm_bytes = if paired {
         std::fs::read(&cwasm).unwrap_or_default()
     } else {
         Vec::new()

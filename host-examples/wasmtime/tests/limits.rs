@@ -116,3 +116,33 @@ fn guest_memory_is_reused_from_call_to_call() {
     }
     assert_eq!(p.guest_memory_peak_bytes(), peak, "the guest memory grew");
 }
+
+#[test]
+fn one_epoch_ticker_per_engine_however_many_publishers() {
+    // Two tickers on one engine would halve every publisher's time bound.
+    let engine = tracker_publish_host::engine().unwrap();
+    let component = tracker_publish_host::load_component(&engine).unwrap();
+    let a = Publisher::from_component(&engine, &component, Limits::default()).unwrap();
+    let b = Publisher::from_component(&engine, &component, Limits::default()).unwrap();
+    assert_eq!(a.ticker_threads(), 1);
+    assert_eq!(b.ticker_threads(), 1);
+    drop(a);
+    assert_eq!(b.ticker_threads(), 1, "the ticker outlives one publisher");
+    drop(b);
+    let c = Publisher::from_component(&engine, &component, Limits::default()).unwrap();
+    assert_eq!(
+        c.ticker_threads(),
+        1,
+        "a new ticker once the last one stopped"
+    );
+    // Another engine has its own.
+    let other = tracker_publish_host::engine().unwrap();
+    let d = Publisher::from_component(
+        &other,
+        &tracker_publish_host::load_component(&other).unwrap(),
+        Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(d.ticker_threads(), 1);
+    assert_eq!(c.ticker_threads(), 1);
+}

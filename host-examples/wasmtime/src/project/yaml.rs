@@ -161,19 +161,74 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
-/// Keys equal as Python values: `1`, `1.0` and `true` are one key.
+/// Keys equal as Python values: `1`, `1.0`, `1e0` and `true` are one key
+/// (Python's `==` across bool, int and float). Two NaN keys (`.nan`,
+/// `.NaN`) are one key as well: ruamel's duplicate check refuses them.
 fn same_key(a: &Node, b: &Node) -> bool {
-    let num = |n: &Node| match n {
-        Node::Scalar(Scalar::Int(i)) => Some(i.clone()),
-        Node::Scalar(Scalar::Bool(b)) => Some(if *b { "1" } else { "0" }.to_owned()),
-        _ => None,
-    };
-    match (num(a), num(b)) {
+    match (number(a), number(b)) {
         (Some(x), Some(y)) => x == y,
-        // Floats and dates compare as written: the same text is the same
-        // Python value (other spellings of one value are not caught).
-        _ => a == b,
+        (None, None) => a == b,
+        // A number never equals a string, null, date or collection.
+        _ => false,
     }
+}
+
+/// A numeric key as Python compares it.
+#[derive(Debug)]
+enum Number {
+    /// An integer (a bool as 0 or 1, a float with no fraction), in decimal.
+    Int(String),
+    /// A float with a fraction, or infinite, or NaN.
+    Float(f64),
+}
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Number) -> bool {
+        match (self, other) {
+            (Number::Int(x), Number::Int(y)) => x == y,
+            (Number::Float(x), Number::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
+            _ => false,
+        }
+    }
+}
+
+fn number(n: &Node) -> Option<Number> {
+    Some(match n {
+        Node::Scalar(Scalar::Int(i)) => Number::Int(i.clone()),
+        Node::Scalar(Scalar::Bool(b)) => Number::Int(if *b { "1" } else { "0" }.to_owned()),
+        Node::Scalar(Scalar::Float(text)) => {
+            let f = float_value(text);
+            if f.is_finite() && f.fract() == 0.0 {
+                // Exact digits (`{:.0}` prints the exact integer), and -0.0 is 0.
+                let digits = format!("{:.0}", f.abs());
+                if f < 0.0 && digits != "0" {
+                    Number::Int(format!("-{digits}"))
+                } else {
+                    Number::Int(digits)
+                }
+            } else {
+                Number::Float(f)
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// The value ruamel gives a float scalar (`is_float` accepted it):
+/// underscores dropped, `.inf` and `.nan` in any of their spellings.
+fn float_value(text: &str) -> f64 {
+    let t: String = text.chars().filter(|&c| c != '_').collect();
+    let (negative, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t.as_str()),
+    };
+    let magnitude = match body {
+        ".inf" | ".Inf" | ".INF" => f64::INFINITY,
+        ".nan" | ".NaN" | ".NAN" => f64::NAN,
+        b => b.parse::<f64>().unwrap_or(f64::NAN),
+    };
+    if negative { -magnitude } else { magnitude }
 }
 
 /// ruamel's implicit resolution of a scalar (YAML 1.2 rules).
@@ -353,6 +408,36 @@ mod tests {
     fn repeated_keys_are_python_equal_keys() {
         assert!(parse("a: 1\na: 2\n").is_err());
         assert!(parse("1: a\ntrue: b\n").is_err());
+        for (a, b) in [
+            ("1", "1.0"),
+            ("1.0", "true"),
+            ("1", "1e0"),
+            ("0", "-0.0"),
+            ("false", "0.0"),
+            ("1.5", "15e-1"),
+            ("1_000", "1e3"),
+            (".inf", ".Inf"),
+            (".nan", ".NaN"),
+            ("-.inf", "-.INF"),
+            ("1180591620717411303424", "1180591620717411303424.0"),
+        ] {
+            assert!(parse(&format!("{a}: x\n{b}: y\n")).is_err(), "{a} and {b}");
+        }
+        for (a, b) in [
+            ("1", "1.5"),
+            (".inf", "-.inf"),
+            ("1", "\"1\""),
+            ("1.0", "\"1.0\""),
+            ("2026-03-10", "\"2026-03-10\""),
+            ("1", "2"),
+            // Not exact as a float: Python's == says no.
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890.0",
+            ),
+        ] {
+            assert!(parse(&format!("{a}: x\n{b}: y\n")).is_ok(), "{a} and {b}");
+        }
         assert!(parse("x: !!str 1\n").is_err());
         let doc = parse("a: &x {b: 1}\nc: *x\n").unwrap().unwrap();
         assert_eq!(doc.get("c"), doc.get("a"));

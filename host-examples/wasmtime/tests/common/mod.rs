@@ -328,42 +328,9 @@ pub fn derived_store_path(f: &Fixture) -> PathBuf {
     PathBuf::from(path)
 }
 
-/// The Python of the interoperability venv (`make cli-venv`): spec-kitty-cli
-/// 2.1.3 and its pinned dependencies; `TRACKER_PUBLISH_CLI_PYTHON` overrides.
-pub fn cli_python() -> PathBuf {
-    let p = std::env::var_os("TRACKER_PUBLISH_CLI_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/cli-venv/bin/python")
-        });
-    assert!(
-        p.exists(),
-        "{} is missing: run `make cli-venv` (make test does)",
-        p.display()
-    );
-    p
-}
-
-/// Runs `tests/reference/<script> SEED N DIR` with the CLI's Python and
-/// returns its JSON lines (one per generated case, files written under `dir`).
-pub fn reference_cases(script: &str, seed: &str, n: &str, dir: &Path) -> Vec<serde_json::Value> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/reference")
-        .join(script);
-    let out = Command::new(cli_python())
-        .arg(path)
-        .args([seed, n])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+// The CLI's Python and the reference scripts: the one runner every
+// crate's tests share.
+#[path = "../../../../tests/support/python.rs"]
+mod python;
+#[allow(unused_imports)] // each test binary uses some of them
+pub use python::{cli_python, reference_cases};
