@@ -138,6 +138,7 @@ fn new_component(module: &[u8], name: &str, description: &str) -> Result<Vec<u8>
         .context("reading the guest module's component type")?
         .encode()
         .context("encoding the component")?;
+    let component = without_component_names(&component).context("reading the component")?;
     let mut add = AddMetadata::default();
     add.name = AddMetadataField::Set(name.to_string());
     add.version = AddMetadataField::Set(Version::new(VERSION));
@@ -148,6 +149,48 @@ fn new_component(module: &[u8], name: &str, description: &str) -> Result<Vec<u8>
     wasmparser::Validator::new()
         .validate_all(&out)
         .context("validating the component")?;
+    Ok(out)
+}
+
+/// `component` without its top-level `component-name` custom section: the
+/// debug names of the shim's instances and types, which no host reads, and
+/// 1.2 KB of the lean component's 128 KiB budget (the core module's own name
+/// section is stripped by the `guest` profile for the same reason).
+fn without_component_names(component: &[u8]) -> Result<Vec<u8>> {
+    fn leb(b: &[u8], at: &mut usize) -> Result<usize> {
+        let (mut v, mut shift) = (0usize, 0);
+        loop {
+            let byte = *b.get(*at).context("a truncated section")?;
+            *at += 1;
+            v |= usize::from(byte & 0x7F) << shift;
+            if byte < 0x80 {
+                return Ok(v);
+            }
+            shift += 7;
+            anyhow::ensure!(shift < 35, "a section size over 32 bits");
+        }
+    }
+    anyhow::ensure!(component.len() >= 8, "not a component");
+    let mut out = component[..8].to_vec();
+    let mut at = 8;
+    while at < component.len() {
+        let start = at;
+        let id = component[at];
+        at += 1;
+        let size = leb(component, &mut at)?;
+        let body = at;
+        let end = body.checked_add(size).filter(|&e| e <= component.len());
+        let end = end.context("a section past the end")?;
+        let is_names = id == 0 && {
+            let mut n = body;
+            let len = leb(component, &mut n)?;
+            component.get(n..n + len) == Some(&b"component-name"[..])
+        };
+        if !is_names {
+            out.extend_from_slice(&component[start..end]);
+        }
+        at = end;
+    }
     Ok(out)
 }
 
