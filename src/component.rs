@@ -53,10 +53,6 @@ fn kind(k: ErrorKind) -> wit::ErrorKind {
         ErrorKind::InvalidAuthToken => wit::ErrorKind::InvalidAuthToken,
         ErrorKind::InvalidInput => wit::ErrorKind::InvalidInput,
         ErrorKind::TooLarge => wit::ErrorKind::TooLarge,
-        ErrorKind::InvalidConfig => wit::ErrorKind::InvalidConfig,
-        ErrorKind::InvalidCredentials => wit::ErrorKind::InvalidCredentials,
-        ErrorKind::StoreMissing => wit::ErrorKind::StoreMissing,
-        ErrorKind::InvalidStore => wit::ErrorKind::InvalidStore,
         ErrorKind::InvalidStoreRow => wit::ErrorKind::InvalidStoreRow,
     }
 }

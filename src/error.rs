@@ -3,8 +3,11 @@
 use core::fmt;
 
 /// What kind of refusal this is (contract section 7): the WIT enum
-/// `error-kind`, variant for variant (`tests/error_kinds.rs` checks it and
-/// every host's copy; README "Error kinds" says who raises which).
+/// `error-kind`, variant for variant, less the four kinds only a host that
+/// reads a project's files raises (`invalid-config`, `invalid-credentials`,
+/// `store-missing`, `invalid-store`: the wasmtime host's `ErrorKind`).
+/// `tests/error_kinds.rs` checks it and every host's copy; README "Error
+/// kinds" says who raises which.
 ///
 /// The kebab-case names from [`ErrorKind::as_str`] are the wire names every
 /// host prints.
@@ -20,33 +23,18 @@ pub enum ErrorKind {
     InvalidInput,
     /// The input exceeds a documented limit.
     TooLarge,
-    /// The project config is unreadable or holds a refused value (raised by
-    /// hosts that read a project's files, never by this crate).
-    InvalidConfig,
-    /// The credentials file is unreadable or holds a refused value (file
-    /// hosts only).
-    InvalidCredentials,
-    /// No tracker store at the derived path (file hosts only).
-    StoreMissing,
-    /// The tracker store is locked, corrupt or of the wrong shape (file hosts
-    /// only).
-    InvalidStore,
     /// One stored issue cannot be published faithfully.
     InvalidStoreRow,
 }
 
 impl ErrorKind {
     /// Every kind, in contract order.
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 6] = [
         ErrorKind::NotConfigured,
         ErrorKind::InvalidServerUrl,
         ErrorKind::InvalidAuthToken,
         ErrorKind::InvalidInput,
         ErrorKind::TooLarge,
-        ErrorKind::InvalidConfig,
-        ErrorKind::InvalidCredentials,
-        ErrorKind::StoreMissing,
-        ErrorKind::InvalidStore,
         ErrorKind::InvalidStoreRow,
     ];
 
@@ -58,10 +46,6 @@ impl ErrorKind {
             ErrorKind::InvalidAuthToken => "invalid-auth-token",
             ErrorKind::InvalidInput => "invalid-input",
             ErrorKind::TooLarge => "too-large",
-            ErrorKind::InvalidConfig => "invalid-config",
-            ErrorKind::InvalidCredentials => "invalid-credentials",
-            ErrorKind::StoreMissing => "store-missing",
-            ErrorKind::InvalidStore => "invalid-store",
             ErrorKind::InvalidStoreRow => "invalid-store-row",
         }
     }

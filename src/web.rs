@@ -63,7 +63,7 @@ export interface PublishError extends Error {
     name: "PublishError";
     /** The kebab-case WIT `error-kind`, e.g. "invalid-server-url". */
     kind: "not-configured" | "invalid-server-url" | "invalid-auth-token" | "invalid-input" | "too-large"
-        | "invalid-config" | "invalid-credentials" | "store-missing" | "invalid-store" | "invalid-store-row";
+        | "invalid-store-row";
 }
 "#;
 

@@ -6,12 +6,14 @@
 #![deny(missing_docs)]
 
 mod engine;
+pub mod error;
 mod guard;
 mod output;
 pub mod project;
 mod publisher;
 
 pub use engine::{COMPONENT_WASM, config, engine, load_component};
+pub use error::{Error, ErrorKind};
 pub use guard::Limits;
 pub use output::{error_json, request_json, typed_input};
 pub use publisher::{

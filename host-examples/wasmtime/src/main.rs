@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tracker_publish::{ErrorKind, PublishError};
-use tracker_publish_host::{Publisher, error_json};
+use tracker_publish::ErrorKind;
+use tracker_publish_host::{Error, Publisher, error_json};
 
 mod bench;
 mod cli;
@@ -83,7 +83,7 @@ fn main() -> ExitCode {
             {
                 Ok(t) => t,
                 Err(e) => {
-                    return refuse(&PublishError::new(
+                    return refuse(&Error::new(
                         ErrorKind::InvalidInput,
                         format!("--input {}: {e}", input.display()),
                     ));
@@ -104,12 +104,12 @@ fn main() -> ExitCode {
 }
 
 /// A refusal: the error object on standard output, one line on standard error.
-pub(crate) fn refuse(e: &PublishError) -> ExitCode {
+pub(crate) fn refuse(e: &Error) -> ExitCode {
     refuse_with(e, true)
 }
 
 /// A refusal; the error object on standard output only when `machine`.
-pub(crate) fn refuse_with(e: &PublishError, machine: bool) -> ExitCode {
+pub(crate) fn refuse_with(e: &Error, machine: bool) -> ExitCode {
     if machine {
         println!("{}", error_json(e));
     }
@@ -124,9 +124,9 @@ pub(crate) fn fail(e: anyhow::Error) -> ExitCode {
 }
 
 /// Input bytes as text, or `invalid-input` naming where the UTF-8 breaks.
-pub(crate) fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, PublishError> {
+pub(crate) fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|e| {
-        PublishError::new(
+        Error::new(
             ErrorKind::InvalidInput,
             format!(
                 "{what}: not valid UTF-8 (at byte {})",

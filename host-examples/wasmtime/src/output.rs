@@ -2,9 +2,7 @@
 
 use anyhow::anyhow;
 
-use tracker_publish::PublishError;
-
-use crate::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Request, SnapshotInput};
+use crate::{Checkpoint, Error, IssueRef, IssueSnapshot, MappingRow, Request, SnapshotInput};
 
 /// The typed WIT records for a JSON input object, as a Rust host that holds
 /// typed data would build them (used by `bench` and the tests). This is
@@ -124,6 +122,6 @@ pub fn request_json(r: &Request, show_secrets: bool) -> serde_json::Value {
 }
 
 /// A refusal as every command prints it: `{"error": {"kind", "message"}}`.
-pub fn error_json(e: &PublishError) -> serde_json::Value {
+pub fn error_json(e: &Error) -> serde_json::Value {
     serde_json::json!({"error": {"kind": e.kind().as_str(), "message": e.message()}})
 }

@@ -5,8 +5,8 @@ use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tracker_publish::{ErrorKind, IdempotencyScheme, PublishError};
-use tracker_publish_host::{Publisher, error_json, request_json};
+use tracker_publish::{ErrorKind, IdempotencyScheme};
+use tracker_publish_host::{Error, Publisher, error_json, request_json};
 
 use crate::{fail, refuse, utf8};
 
@@ -24,7 +24,7 @@ pub(crate) fn preview(
         Some(path) => match std::fs::File::open(path) {
             Ok(f) => io::BufReader::with_capacity(1 << 16, Box::new(f)),
             Err(e) => {
-                return refuse(&PublishError::new(
+                return refuse(&Error::new(
                     ErrorKind::InvalidInput,
                     format!("--input {}: {e}", path.display()),
                 ));
@@ -38,10 +38,7 @@ pub(crate) fn preview(
     let mut bytes = Vec::new();
     let mut reader = reader;
     if let Err(e) = reader.read_to_end(&mut bytes) {
-        return refuse(&PublishError::new(
-            ErrorKind::InvalidInput,
-            format!("input: {e}"),
-        ));
+        return refuse(&Error::new(ErrorKind::InvalidInput, format!("input: {e}")));
     }
     let text = match utf8(bytes, "input") {
         Ok(t) => t,
@@ -77,10 +74,7 @@ fn preview_lines(
             Ok(_) => {}
             Err(e) => {
                 let _ = out.flush();
-                return refuse(&PublishError::new(
-                    ErrorKind::InvalidInput,
-                    format!("input: {e}"),
-                ));
+                return refuse(&Error::new(ErrorKind::InvalidInput, format!("input: {e}")));
             }
         }
         n += 1;
@@ -91,7 +85,7 @@ fn preview_lines(
             }
         }
         let answer = match std::str::from_utf8(&line) {
-            Err(e) => error_json(&PublishError::new(
+            Err(e) => error_json(&Error::new(
                 ErrorKind::InvalidInput,
                 format!("line {n}: not valid UTF-8 (at byte {})", e.valid_up_to()),
             )),

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use tracker_publish::{
-    AttemptOutcome, AttemptReport, ErrorKind, IdempotencyScheme, PublishError, RetryDecision,
-    RetryOptions, StopReason,
+    AttemptOutcome, AttemptReport, ErrorKind, IdempotencyScheme, RetryDecision, RetryOptions,
+    StopReason,
 };
+use tracker_publish_host::Error;
 use tracker_publish_host::project::{Locations, read_project};
 use tracker_publish_host::{Publisher, Request, request_json};
 
@@ -37,9 +38,9 @@ const MAX_RESPONSE_BYTES: u64 = 16 << 20;
 pub fn run(o: Options) -> ExitCode {
     // With --json or --dry-run a refusal is the error object on stdout too.
     let machine = o.json || o.dry_run;
-    let refuse = |e: &PublishError| refuse_with(e, machine);
+    let refuse = |e: &Error| refuse_with(e, machine);
     if tracker_publish::normalize::is_blank(&o.server_url) {
-        return refuse(&PublishError::new(
+        return refuse(&Error::new(
             ErrorKind::InvalidServerUrl,
             "server_url: missing: give --server-url or set SAAS_API_URL",
         ));

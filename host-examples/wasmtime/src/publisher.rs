@@ -5,7 +5,9 @@ use anyhow::anyhow;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-use tracker_publish::{ErrorKind, IdempotencyScheme, PublishError};
+use tracker_publish::{ErrorKind as Core, IdempotencyScheme};
+
+use crate::error::{Error, ErrorKind};
 
 use crate::engine::{engine, load_component};
 use crate::guard::{Guard, Limits, TICK, Ticker};
@@ -49,20 +51,20 @@ fn scheme(s: IdempotencyScheme) -> wit::PublishOptions {
 
 fn kind(k: wit::ErrorKind) -> ErrorKind {
     match k {
-        wit::ErrorKind::NotConfigured => ErrorKind::NotConfigured,
-        wit::ErrorKind::InvalidServerUrl => ErrorKind::InvalidServerUrl,
-        wit::ErrorKind::InvalidAuthToken => ErrorKind::InvalidAuthToken,
-        wit::ErrorKind::InvalidInput => ErrorKind::InvalidInput,
-        wit::ErrorKind::TooLarge => ErrorKind::TooLarge,
+        wit::ErrorKind::NotConfigured => Core::NotConfigured.into(),
+        wit::ErrorKind::InvalidServerUrl => Core::InvalidServerUrl.into(),
+        wit::ErrorKind::InvalidAuthToken => Core::InvalidAuthToken.into(),
+        wit::ErrorKind::InvalidInput => Core::InvalidInput.into(),
+        wit::ErrorKind::TooLarge => Core::TooLarge.into(),
         wit::ErrorKind::InvalidConfig => ErrorKind::InvalidConfig,
         wit::ErrorKind::InvalidCredentials => ErrorKind::InvalidCredentials,
         wit::ErrorKind::StoreMissing => ErrorKind::StoreMissing,
         wit::ErrorKind::InvalidStore => ErrorKind::InvalidStore,
-        wit::ErrorKind::InvalidStoreRow => ErrorKind::InvalidStoreRow,
+        wit::ErrorKind::InvalidStoreRow => Core::InvalidStoreRow.into(),
     }
 }
 
-fn request(r: Result<wit::PublishRequest, wit::PublishError>) -> Result<Request, PublishError> {
+fn request(r: Result<wit::PublishRequest, wit::PublishError>) -> Result<Request, Error> {
     match r {
         Ok(r) => Ok(Request {
             endpoint: r.endpoint,
@@ -70,7 +72,7 @@ fn request(r: Result<wit::PublishRequest, wit::PublishError>) -> Result<Request,
             body: r.body,
             idempotency_key: r.idempotency_key,
         }),
-        Err(e) => Err(PublishError::new(kind(e.kind), e.message)),
+        Err(e) => Err(Error::new(kind(e.kind), e.message)),
     }
 }
 
@@ -141,7 +143,7 @@ impl Publisher {
     fn call<T>(
         &mut self,
         f: impl FnOnce(&TrackerPublish, &mut Store<Guard>) -> wasmtime::Result<T>,
-    ) -> anyhow::Result<Result<T, PublishError>> {
+    ) -> anyhow::Result<Result<T, Error>> {
         self.arm();
         let r = f(&self.instance, &mut self.store);
         self.recover(r)
@@ -149,7 +151,7 @@ impl Publisher {
 
     /// After a failed call the instance may be broken: start a fresh one, and
     /// say which bound was hit, if one was.
-    fn recover<T>(&mut self, r: wasmtime::Result<T>) -> anyhow::Result<Result<T, PublishError>> {
+    fn recover<T>(&mut self, r: wasmtime::Result<T>) -> anyhow::Result<Result<T, Error>> {
         let e = match r {
             Ok(v) => return Ok(Ok(v)),
             Err(e) => e,
@@ -163,15 +165,15 @@ impl Publisher {
         }
         if memory {
             let mib = self.limits.memory_bytes >> 20;
-            return Ok(Err(PublishError::new(
-                ErrorKind::TooLarge,
+            return Ok(Err(Error::new(
+                Core::TooLarge,
                 format!("input: needs more than the guest memory limit of {mib} MiB"),
             )));
         }
         if interrupted {
             let ms = self.limits.call_time.as_millis();
-            return Ok(Err(PublishError::new(
-                ErrorKind::TooLarge,
+            return Ok(Err(Error::new(
+                Core::TooLarge,
                 format!("input: took longer than the time limit of {ms} ms for one call"),
             )));
         }
@@ -184,7 +186,7 @@ impl Publisher {
         &mut self,
         input: &str,
         idempotency: IdempotencyScheme,
-    ) -> anyhow::Result<Result<Request, PublishError>> {
+    ) -> anyhow::Result<Result<Request, Error>> {
         let r = self.call(|guest, store| {
             guest
                 .spec_kitty_tracker_publish()
@@ -198,7 +200,7 @@ impl Publisher {
         &mut self,
         input: &SnapshotInput,
         idempotency: IdempotencyScheme,
-    ) -> anyhow::Result<Result<Request, PublishError>> {
+    ) -> anyhow::Result<Result<Request, Error>> {
         let r = self.call(|guest, store| {
             guest
                 .spec_kitty_tracker_publish()
@@ -229,7 +231,7 @@ impl Publisher {
         input: &SnapshotInput,
         rows: &[StoredIssueRow],
         idempotency: IdempotencyScheme,
-    ) -> anyhow::Result<Result<Request, PublishError>> {
+    ) -> anyhow::Result<Result<Request, Error>> {
         let r = self.call(|guest, store| {
             guest
                 .spec_kitty_tracker_store()
@@ -261,7 +263,7 @@ impl Publisher {
         &mut self,
         body: &[u8],
         idempotency_key: &str,
-    ) -> anyhow::Result<Result<tracker_publish::SnapshotReceipt, PublishError>> {
+    ) -> anyhow::Result<Result<tracker_publish::SnapshotReceipt, Error>> {
         let r = self.call(|guest, store| {
             guest
                 .spec_kitty_tracker_receive()
@@ -281,7 +283,7 @@ impl Publisher {
                 mappings: r.mappings as usize,
                 routing_key: r.routing_key,
             }),
-            Err(e) => Err(PublishError::new(kind(e.kind), e.message)),
+            Err(e) => Err(Error::new(kind(e.kind), e.message)),
         }))
     }
 

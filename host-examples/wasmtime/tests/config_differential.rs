@@ -5,7 +5,8 @@
 
 mod common;
 
-use tracker_publish::ErrorKind;
+use tracker_publish::ErrorKind as Core;
+use tracker_publish_host::ErrorKind;
 use tracker_publish_host::project::read_config;
 
 #[test]
@@ -47,7 +48,7 @@ fn config_files_read_as_the_cli_reads_them_or_refused_where_it_fails() {
             }
             Err(e) => {
                 let fine = match e.kind() {
-                    ErrorKind::NotConfigured => cli_ok && !configured,
+                    ErrorKind::Core(Core::NotConfigured) => cli_ok && !configured,
                     ErrorKind::InvalidConfig => !cli_ok || garbled || !configured,
                     _ => false,
                 };

@@ -9,8 +9,8 @@ use std::sync::Mutex;
 
 use libtest_mimic::{Arguments, Trial};
 use tracker_publish::IdempotencyScheme;
-use tracker_publish_host::{Publisher, typed_input};
-use vectors::{Case, cases, check};
+use tracker_publish_host::{Error, Publisher, typed_input};
+use vectors::{Case, Outcome, cases, check};
 
 /// One instance for every case, as a real host reuses it.
 static PUBLISHER: Mutex<Option<Publisher>> = Mutex::new(None);
@@ -31,7 +31,14 @@ fn trial(entry: &'static str, case: Case) -> Trial {
             ),
         })
         .map_err(|e| format!("{e:#}"))?;
-        check(&case, &got.into()).map_err(Into::into)
+        let got = match got {
+            Ok(r) => Ok(r).into(),
+            Err(e) => Outcome::Error {
+                kind: e.kind().as_str().to_owned(),
+                message: e.message().to_owned(),
+            },
+        };
+        check(&case, &got).map_err(Into::into)
     })
 }
 
@@ -115,7 +122,7 @@ fn verify_trial(case: Case) -> Trial {
             (spaced.as_slice(), idempotency_key.as_str(), None),
         ] {
             let guest = with_publisher(|p| p.verify(bytes, key)).map_err(|e| format!("{e:#}"))?;
-            let native = tracker_publish::verify_snapshot(bytes, key);
+            let native = tracker_publish::verify_snapshot(bytes, key).map_err(Error::from);
             if guest != native {
                 return Err(format!("guest {guest:?} != native {native:?}").into());
             }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use tracker_publish::ErrorKind;
+use tracker_publish_host::ErrorKind;
 use tracker_publish_host::project::read_credentials;
 
 #[test]

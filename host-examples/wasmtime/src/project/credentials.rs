@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use tracker_publish::{ErrorKind, PublishError};
+use crate::error::{Error, ErrorKind};
 
 /// Credential keys the routing reads with `is None` (an integer 0 is "0").
 const ROUTING_KEYS: [&str; 2] = ["project_key", "team_id"];
@@ -20,13 +20,9 @@ const OR_KEYS: [&str; 7] = [
 
 /// The table `[tracker.providers.<provider>]`, `provider` as the config
 /// holds it (stripped, case kept). A missing file or table is no credentials.
-pub fn read_credentials(
-    path: &Path,
-    provider: &str,
-) -> Result<Vec<(String, String)>, PublishError> {
+pub fn read_credentials(path: &Path, provider: &str) -> Result<Vec<(String, String)>, Error> {
     let shown = path.display();
-    let bad =
-        |what: String| PublishError::new(ErrorKind::InvalidCredentials, format!("{shown}: {what}"));
+    let bad = |what: String| Error::new(ErrorKind::InvalidCredentials, format!("{shown}: {what}"));
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

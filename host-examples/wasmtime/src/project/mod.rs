@@ -13,8 +13,10 @@ pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
+use tracker_publish::ErrorKind as Core;
 use tracker_publish::normalize::{is_blank, py_strip};
-use tracker_publish::{ErrorKind, PublishError};
+
+use crate::error::{Error, ErrorKind};
 
 use crate::{Publisher, SnapshotInput, StoredIssueRow};
 use yaml::{Node, Scalar};
@@ -44,11 +46,11 @@ pub struct Locations {
     pub allow_empty: bool,
 }
 
-fn err(kind: ErrorKind, message: impl Into<String>) -> PublishError {
-    PublishError::new(kind, message)
+fn err(kind: impl Into<ErrorKind>, message: impl Into<String>) -> Error {
+    Error::new(kind, message)
 }
 
-fn home() -> Result<PathBuf, PublishError> {
+fn home() -> Result<PathBuf, Error> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
@@ -62,7 +64,7 @@ fn home() -> Result<PathBuf, PublishError> {
 
 /// The project directory: `--project`, else `SPECIFY_REPO_ROOT`, else the
 /// nearest directory at or above the current one that holds `.kittify/`.
-pub fn project_root(explicit: Option<&Path>) -> Result<PathBuf, PublishError> {
+pub fn project_root(explicit: Option<&Path>) -> Result<PathBuf, Error> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
@@ -70,13 +72,13 @@ pub fn project_root(explicit: Option<&Path>) -> Result<PathBuf, PublishError> {
         return Ok(PathBuf::from(root));
     }
     let cwd = std::env::current_dir()
-        .map_err(|e| err(ErrorKind::NotConfigured, format!("current directory: {e}")))?;
+        .map_err(|e| err(Core::NotConfigured, format!("current directory: {e}")))?;
     cwd.ancestors()
         .find(|d| d.join(".kittify").is_dir())
         .map(Path::to_path_buf)
         .ok_or_else(|| {
             err(
-                ErrorKind::NotConfigured,
+                Core::NotConfigured,
                 format!(
                     "no .kittify/ in {} or above: run this in a spec-kitty project, or give --project",
                     cwd.display()
@@ -102,14 +104,14 @@ pub struct Config {
 }
 
 /// Reads `.kittify/config.yaml` of `root`.
-pub fn read_config(root: &Path) -> Result<Config, PublishError> {
+pub fn read_config(root: &Path) -> Result<Config, Error> {
     let path = root.join(".kittify").join("config.yaml");
     let shown = path.display().to_string();
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(err(
-                ErrorKind::NotConfigured,
+                Core::NotConfigured,
                 format!("{shown}: missing (run `spec-kitty tracker bind` first)"),
             ));
         }
@@ -134,7 +136,7 @@ pub fn read_config(root: &Path) -> Result<Config, PublishError> {
     let text_field = |name: &str| match tracker.and_then(|t| t.get(name)) {
         Some(Node::Scalar(Scalar::Str(s))) if !is_blank(s) => Ok(py_strip(s).to_owned()),
         other => Err(err(
-            ErrorKind::NotConfigured,
+            Core::NotConfigured,
             format!(
                 "{shown}: tracker.{name}: {} (run `spec-kitty tracker bind` first)",
                 match other {
@@ -212,7 +214,7 @@ pub fn read_project(
     at: &Locations,
     server_url: String,
     auth_token: Option<String>,
-) -> anyhow::Result<Result<Project, PublishError>> {
+) -> anyhow::Result<Result<Project, Error>> {
     let root = match project_root(at.project.as_deref()) {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),

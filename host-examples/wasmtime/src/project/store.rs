@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
-use tracker_publish::{ErrorKind, PublishError};
+use tracker_publish::ErrorKind as Core;
+
+use crate::error::{Error, ErrorKind};
 
 use crate::{Checkpoint, MappingRow, StoredIssueRow};
 
@@ -59,10 +61,10 @@ pub fn read_store(
     scope: &str,
     system: &str,
     checkpoint_key: &str,
-) -> Result<StoreContents, PublishError> {
+) -> Result<StoreContents, Error> {
     let shown = path.display().to_string();
     if !path.exists() {
-        return Err(PublishError::new(
+        return Err(Error::new(
             ErrorKind::StoreMissing,
             format!(
                 "no tracker store at {shown} (scope \"{scope}\"): sync the tracker first \
@@ -79,7 +81,7 @@ pub fn read_store(
             Some(ErrorCode::DatabaseCorrupt) => "corrupt".to_owned(),
             _ => e.to_string(),
         };
-        PublishError::new(ErrorKind::InvalidStore, format!("{shown}: {what}"))
+        Error::new(ErrorKind::InvalidStore, format!("{shown}: {what}"))
     };
     let conn = Connection::open_with_flags(
         path,
@@ -100,13 +102,13 @@ pub fn read_store(
             .and_then(|rows| rows.collect())
             .map_err(store_err)?;
         if have.is_empty() {
-            return Err(PublishError::new(
+            return Err(Error::new(
                 ErrorKind::InvalidStore,
                 format!("{shown}: table {table} is missing (not a spec-kitty tracker store?)"),
             ));
         }
         if let Some(c) = columns.iter().find(|c| !have.iter().any(|h| h == *c)) {
-            return Err(PublishError::new(
+            return Err(Error::new(
                 ErrorKind::InvalidStore,
                 format!("{shown}: column {table}.{c} is missing"),
             ));
@@ -125,8 +127,8 @@ pub fn read_store(
             _ => String::from("(not text)"),
         };
         let bad = |what: &str| {
-            PublishError::new(
-                ErrorKind::InvalidStoreRow,
+            Error::new(
+                Core::InvalidStoreRow,
                 format!("{shown}: tracker_issues row {identity:?}: payload: {what}"),
             )
         };
@@ -155,9 +157,9 @@ pub fn read_store(
         n += 1;
         // Python's str() of what SQLite returns: text as stored, an integer
         // in decimal; NULL only where the schema allows it.
-        let cell = |i: usize, name: &str, nullable: bool| -> Result<Option<String>, PublishError> {
+        let cell = |i: usize, name: &str, nullable: bool| -> Result<Option<String>, Error> {
             let bad = |what: &str| {
-                PublishError::new(
+                Error::new(
                     ErrorKind::InvalidStore,
                     format!("{shown}: tracker_mappings row {n}: {name}: {what}"),
                 )
@@ -194,7 +196,7 @@ pub fn read_store(
     let mut rows = stmt.query([checkpoint_key]).map_err(store_err)?;
     if let Some(row) = rows.next().map_err(store_err)? {
         let bad = |what: &str| {
-            PublishError::new(
+            Error::new(
                 ErrorKind::InvalidStore,
                 format!("{shown}: tracker_checkpoints row {checkpoint_key:?}: cursor: {what}"),
             )
