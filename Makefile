@@ -14,7 +14,7 @@ GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 GUEST_FULL_MODULE := target/$(GUEST_TARGET)/guest-full/tracker_publish.wasm
 CWASM := target/tracker_publish_full.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python bench bench-serve
+.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python bench bench-serve postgresql
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,9 +49,15 @@ lint: setup ## rustfmt and clippy (warnings are errors), native and guest.
 	$(CARGO) clippy --quiet -p tracker-publish --profile guest-full --target $(GUEST_TARGET) --features component-full -- -D warnings
 	$(CARGO) clippy --quiet -p tracker-publish --profile web --target $(GUEST_TARGET) --features web --lib --test web -- -D warnings
 
-test: build lint cli-venv test-node test-python test-web fuzz-smoke ## Run every test in every host.
+test: build lint cli-venv postgresql test-node test-python test-web fuzz-smoke ## Run every test in every host.
 	TRACKER_PUBLISH_CLI_PYTHON=$(abspath $(CLI_PYTHON)) $(CARGO) test -p tracker-publish
 	TRACKER_PUBLISH_CLI_PYTHON=$(abspath $(CLI_PYTHON)) $(CARGO) test --release -p tracker-publish-host
+
+# PostgreSQL for the tests of `serve --database` (tests/serve/postgresql.rs
+# start their own cluster with initdb/pg_ctl): Debian's package, installed
+# only when no /usr/lib/postgresql/*/bin/initdb exists.
+postgresql: ## Install Debian's PostgreSQL if missing (serve --database tests).
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "setup: apt-get install postgresql"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
 
 # The released CLI (spec-kitty-cli 2.1.3 from PyPI, every dependency pinned in
 # tests/interop/requirements.txt): the reference the stored-row and
@@ -114,7 +120,7 @@ $(SERVE_BASELINE):
 	$(MAKE) -C target/serve-baseline/src build
 	cp target/serve-baseline/src/dist/tracker-publish $@
 
-bench-serve: build $(SERVE_BASELINE) ## Load-test `serve` (64 publishers, SQLite, kill -9) against today's server (bench/results-serve.md).
+bench-serve: build postgresql $(SERVE_BASELINE) ## Load-test `serve` (64 publishers; SQLite, PostgreSQL 1 and 2 instances; kill -9) against today's server (bench/results-serve.md).
 	$(CARGO) build --quiet --release -p tracker-publish-host --bin serve-load
 	python3 bench/serve_load.py
 

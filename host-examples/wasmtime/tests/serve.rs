@@ -21,6 +21,10 @@ use tracker_publish::{
 };
 
 use common::BIN;
+
+/// `serve --database` on a PostgreSQL the tests start.
+#[path = "serve/postgresql.rs"]
+mod postgresql;
 const PATH: &str = "/api/v1/connectors/trackers/snapshots/";
 /// Only a bound against a hung test, never an assertion about speed.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -35,10 +39,16 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, args: &[&str]) -> Server {
+        Server::spawn(&["--data".as_ref(), data.as_os_str()], args)
+    }
+
+    /// A server on storage given by `store` (`--data DIR` or `--database URL`).
+    fn spawn(store: &[&std::ffi::OsStr], args: &[&str]) -> Server {
         let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(store)
             .args(args)
+            .env_remove("TRACKER_PUBLISH_SERVE_DATABASE")
             .env_remove("TRACKER_PUBLISH_SERVE_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

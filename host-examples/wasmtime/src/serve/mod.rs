@@ -5,7 +5,8 @@
 //! writes them on the sending side; this module only does HTTP ([`http`]),
 //! the idempotency rules, and storage behind one trait ([`storage`]; SQLite in
 //! [`sqlite`], with the import of the old one-file-per-snapshot directory in
-//! [`legacy`]).
+//! [`legacy`]; PostgreSQL, for several instances on one database, in
+//! [`postgresql`]).
 //!
 //! Durability: an accepted snapshot and its idempotency record are committed
 //! in one transaction before the response is sent; so anything acknowledged
@@ -13,6 +14,7 @@
 
 mod http;
 mod legacy;
+mod postgresql;
 mod signals;
 mod sqlite;
 mod storage;
@@ -46,8 +48,26 @@ pub struct ServeArgs {
     /// Directory of the database (serve.sqlite3, created if missing). A
     /// `snapshots/` directory of the one-file-per-snapshot format of earlier
     /// versions is imported on the first start.
-    #[arg(long, value_name = "DIR")]
-    pub data: PathBuf,
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "database",
+        conflicts_with = "database"
+    )]
+    pub data: Option<PathBuf>,
+    /// A PostgreSQL database instead (`postgres://USER@HOST:PORT/DB` or
+    /// `host=... dbname=...`); several instances may share it. The schema is
+    /// created or migrated on start.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TRACKER_PUBLISH_SERVE_DATABASE",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+    /// Most connections to PostgreSQL the requests share (one more writes).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub database_connections: u64,
     /// Require `Authorization: Bearer T` on every request, else 401.
     #[arg(
         long,
@@ -161,33 +181,51 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Opens the storage, binds, prints `listening on http://ADDR` as the first
-/// line of standard output, and serves until SIGTERM or SIGINT.
-fn run(opts: ServeArgs) -> anyhow::Result<()> {
-    let created = !opts.data.exists();
-    std::fs::create_dir_all(&opts.data).with_context(|| {
-        format!(
-            "--data {}: cannot create the directory",
-            opts.data.display()
-        )
-    })?;
-    let parent = match opts.data.parent() {
+/// Opens (creating) the SQLite storage of `--data DIR`.
+fn open_data(data: &Path) -> anyhow::Result<sqlite::Sqlite> {
+    let created = !data.exists();
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("--data {}: cannot create the directory", data.display()))?;
+    let parent = match data.parent() {
         Some(p) if p.as_os_str().is_empty() => Some(Path::new(".")),
         p => p,
     };
     if let Some(parent) = parent.filter(|_| created) {
-        sync_dir(parent).with_context(|| format!("--data {}", opts.data.display()))?;
+        sync_dir(parent).with_context(|| format!("--data {}", data.display()))?;
     }
-    // Before any thread starts, so that every thread inherits the mask.
-    let signals = stop_signals::block();
-    let store = sqlite::Sqlite::open(&opts.data)
-        .with_context(|| format!("--data {}", opts.data.display()))?;
+    let store = sqlite::Sqlite::open(data).with_context(|| format!("--data {}", data.display()))?;
     let count = store.count().map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!(
         "serve: {count} accepted snapshot(s) in {} (schema version {})",
         store.path().display(),
         sqlite::SCHEMA_VERSION
     );
+    Ok(store)
+}
+
+/// Opens the storage, binds, prints `listening on http://ADDR` as the first
+/// line of standard output, and serves until SIGTERM or SIGINT.
+fn run(opts: ServeArgs) -> anyhow::Result<()> {
+    // Before any thread starts (the storages start some), so that every
+    // thread inherits the mask.
+    let signals = stop_signals::block();
+    let store: Box<dyn Storage> = match (&opts.database, &opts.data) {
+        (Some(url), _) => {
+            let store = postgresql::Postgres::open(url, opts.database_connections as usize)
+                .context("--database")?;
+            let count = store
+                .count()
+                .map_err(|e| anyhow::anyhow!("--database: {e}"))?;
+            eprintln!(
+                "serve: {count} accepted snapshot(s) in {} (schema version {})",
+                store.describe(),
+                postgresql::SCHEMA_VERSION
+            );
+            Box::new(store)
+        }
+        (None, Some(data)) => Box::new(open_data(data)?),
+        (None, None) => anyhow::bail!("--data DIR or --database URL is required"),
+    };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let publishers = Pool::new(cores.min(8))?;
     let listener = TcpListener::bind(opts.listen)
@@ -204,7 +242,7 @@ fn run(opts: ServeArgs) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let server = Arc::new(Server {
         opts,
-        store: Box::new(store),
+        store,
         publishers,
         stop: stop.clone(),
         requests: AtomicU64::new(0),
@@ -603,6 +641,8 @@ impl Server {
         }
         match self.store.claim(&key) {
             Ok(Claim::Held) => {}
+            // Accepted between the look-up and the claim: answered as stored.
+            Ok(Claim::Stored(first)) => return replay(&first, &key, &body_sha256),
             Ok(Claim::InFlight) => {
                 return problem(
                     409,
@@ -613,12 +653,7 @@ impl Server {
             }
             Err(e) => return store_failed(e, retry_after),
         }
-        // Accepted between the look-up and the claim: answered as stored.
-        let response = match self.store.find(&key) {
-            Ok(Some(first)) => replay(&first, &key, &body_sha256),
-            Ok(None) => self.accept(n, &key, &body_sha256, &req.body),
-            Err(e) => store_failed(e, retry_after),
-        };
+        let response = self.accept(n, &key, &body_sha256, &req.body);
         self.store.release(&key);
         response
     }
