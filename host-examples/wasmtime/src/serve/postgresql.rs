@@ -18,6 +18,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use postgres::types::Type;
 use postgres::{Client, Config, NoTls};
 
 use super::storage::{Claim, Inserted, NewSnapshot, Record, Storage, StoreError};
@@ -52,6 +53,8 @@ INSERT INTO counts (name, n) VALUES ('snapshots', 0);
 ";
 
 const COLUMNS: &str = "sequence, idempotency_key, body_sha256, routing_key, status, response";
+/// [`COLUMNS`] but the first, of the table aliased `s`.
+const COLUMNS_S: &str = "s.idempotency_key, s.body_sha256, s.routing_key, s.status, s.response";
 
 /// Where the database is, without user or password (for messages).
 pub fn describe(config: &Config) -> String {
@@ -102,18 +105,23 @@ fn connect(config: &Config) -> Result<Client, StoreError> {
 }
 
 fn record(row: &postgres::Row) -> Result<Record, StoreError> {
+    record_at(row, 0)
+}
+
+/// The record in [`COLUMNS`] from column `at` on.
+fn record_at(row: &postgres::Row, at: usize) -> Result<Record, StoreError> {
     let json = |i: usize| -> Result<serde_json::Value, StoreError> {
-        serde_json::from_str(row.get::<_, &str>(i))
-            .map_err(|e| StoreError::Failed(format!("postgres: stored column {i}: {e}")))
+        serde_json::from_str(row.get::<_, &str>(at + i))
+            .map_err(|e| StoreError::Failed(format!("postgres: stored column {}: {e}", at + i)))
     };
     let routing_key = serde_json::from_value(json(3)?)
         .map_err(|e| StoreError::Failed(format!("postgres: stored routing_key: {e}")))?;
     Ok(Record {
-        sequence: row.get::<_, i64>(0) as u64,
-        idempotency_key: row.get(1),
-        body_sha256: row.get(2),
+        sequence: row.get::<_, i64>(at) as u64,
+        idempotency_key: row.get(at + 1),
+        body_sha256: row.get(at + 2),
         routing_key,
-        status: row.get::<_, i32>(4) as u16,
+        status: row.get::<_, i32>(at + 4) as u16,
         response: json(5)?,
     })
 }
@@ -289,11 +297,18 @@ impl Postgres {
         &self.where_
     }
 
+    // Statements on pooled connections are typed: one round trip each,
+    // where an untyped one would prepare, execute and close (three).
     fn find_on(c: &mut Client, key: &str) -> Result<Option<postgres::Row>, postgres::Error> {
-        c.query_opt(
+        c.query_typed_opt(
             &format!("SELECT {COLUMNS} FROM snapshots WHERE idempotency_key = $1"),
-            &[&key],
+            &[(&key, Type::TEXT)],
         )
+    }
+
+    fn unlock(c: &mut Client, id: i64) -> Result<(), postgres::Error> {
+        c.query_typed_one("SELECT pg_advisory_unlock($1)", &[(&id, Type::INT8)])
+            .map(|_| ())
     }
 }
 
@@ -348,22 +363,28 @@ impl Storage for Postgres {
 
     fn claim(&self, key: &str) -> Result<Claim, StoreError> {
         let id = lock_id(key);
-        let ((held, row), mut client) = self.pool.with(|c| {
-            let held: bool = c
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&id])?
-                .get(0);
-            // Looked up again under the claim: accepted meanwhile?
-            let row = if held { Self::find_on(c, key)? } else { None };
-            Ok((held, row))
+        // The lock and the look-up in one statement. Its snapshot may
+        // predate the lock, so a row committed just before could be missed;
+        // the writer looks again under its own lock, so that only costs a
+        // verification, never a second accept.
+        let (row, mut client) = self.pool.with(|c| {
+            c.query_typed_one(
+                &format!(
+                    "WITH l AS (SELECT pg_try_advisory_lock($1) AS held)
+                     SELECT l.held, s.sequence, {COLUMNS_S} FROM l
+                     LEFT JOIN snapshots s ON l.held AND s.idempotency_key = $2"
+                ),
+                &[(&id, Type::INT8), (&key, Type::TEXT)],
+            )
         })?;
-        if !held {
+        if !row.get::<_, bool>(0) {
             self.pool.give(client, false);
             return Ok(Claim::InFlight);
         }
-        if let Some(row) = row {
-            let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&id]);
+        if row.get::<_, Option<i64>>(1).is_some() {
+            let unlocked = Self::unlock(&mut client, id);
             self.pool.give(client, unlocked.is_err());
-            return Ok(Claim::Stored(record(&row)?));
+            return Ok(Claim::Stored(record_at(&row, 1)?));
         }
         if let Some(old) = lock(&self.claims).insert(key.to_owned(), client) {
             // Cannot happen (the lock is exclusive per session, and each
@@ -377,7 +398,7 @@ impl Storage for Postgres {
         let Some(mut client) = lock(&self.claims).remove(key) else {
             return;
         };
-        let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&lock_id(key)]);
+        let unlocked = Self::unlock(&mut client, lock_id(key));
         // On error the connection is dropped, and its session's locks go
         // with it.
         self.pool.give(client, unlocked.is_err());
@@ -401,21 +422,20 @@ impl Storage for Postgres {
 
     fn count(&self) -> Result<u64, StoreError> {
         let n: i64 = self.pool.run(|c| {
-            Ok(
-                c.query_one("SELECT n FROM counts WHERE name = 'snapshots'", &[])?
-                    .get(0),
-            )
+            Ok(c
+                .query_typed_one("SELECT n FROM counts WHERE name = 'snapshots'", &[])?
+                .get(0))
         })?;
         Ok(n as u64)
     }
 
     fn page(&self, after: u64, limit: usize) -> Result<Vec<Record>, StoreError> {
         let rows = self.pool.run(|c| {
-            c.query(
+            c.query_typed(
                 &format!(
                     "SELECT {COLUMNS} FROM snapshots WHERE sequence > $1 ORDER BY sequence LIMIT $2"
                 ),
-                &[&(after as i64), &(limit as i64)],
+                &[(&(after as i64), Type::INT8), (&(limit as i64), Type::INT8)],
             )
         })?;
         rows.iter().map(record).collect()
@@ -515,7 +535,7 @@ fn commit(c: &mut Client, batch: &mut [Job]) -> Result<Vec<Inserted>, CommitErro
     let e = |e| CommitError::db(e, true);
     // The counter row first: it orders the instances' batches.
     let count: i64 = tx
-        .query_one(
+        .query_typed_one(
             "SELECT n FROM counts WHERE name = 'snapshots' FOR UPDATE",
             &[],
         )
@@ -572,9 +592,9 @@ fn commit(c: &mut Client, batch: &mut [Job]) -> Result<Vec<Inserted>, CommitErro
         }));
     }
     if next > count + 1 {
-        tx.execute(
+        tx.query_typed(
             "UPDATE counts SET n = $1 WHERE name = 'snapshots'",
-            &[&(next - 1)],
+            &[(&(next - 1), Type::INT8)],
         )
         .map_err(e)?;
     }

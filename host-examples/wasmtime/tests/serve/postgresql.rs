@@ -561,3 +561,30 @@ fn postgres_stopped_gives_503_then_the_service_recovers() {
     let seqs: Vec<u64> = stored.iter().map(|(s, _)| *s).collect();
     assert_eq!(seqs, (1..=requests.len() as u64).collect::<Vec<_>>());
 }
+
+#[test]
+fn postgres_sigterm_answers_the_request_in_flight_and_gives_its_claim_back() {
+    let Some(pg) = Pg::start() else { return };
+    let mut server = pg.serve(&["--delay-ms", "1500"]);
+    let other = pg.serve(&[]);
+    let r = sample();
+    std::thread::scope(|scope| {
+        let held = scope.spawn(|| server.post(&r));
+        server.wait_for("holding key=");
+        let kill = Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        server.wait_for("SIGTERM: stopping");
+        let reply = held.join().unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.json()["duplicate"], false);
+    });
+    assert_eq!(server.child.wait().unwrap().code(), Some(0));
+    server.wait_for("serve: stopped");
+    let again = other.post(&r);
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["duplicate"], true);
+    assert_eq!(pg.query("SELECT n FROM counts"), "1");
+}
