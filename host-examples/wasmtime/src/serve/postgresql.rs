@@ -91,8 +91,17 @@ fn unreachable(e: &postgres::Error) -> bool {
 }
 
 fn store_error(e: &postgres::Error) -> StoreError {
-    // The error's text names neither user nor password.
-    let m = format!("postgres: {e}");
+    // The error's text and causes name neither user nor password.
+    let mut m = format!("postgres: {e}");
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !m.ends_with(&c_text) {
+            m.push_str(": ");
+            m.push_str(&c_text);
+        }
+        cause = c.source();
+    }
     if unreachable(e) {
         StoreError::Unavailable(m)
     } else {
@@ -266,6 +275,17 @@ impl Postgres {
             .parse()
             .map_err(|e| anyhow::anyhow!("not a PostgreSQL connection string: {e}"))?;
         config.connect_timeout(CONNECT_TIMEOUT);
+        // A database host that vanishes without a reset (a network split)
+        // turns into errors, so 503s, within about a minute, not a hang.
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(Duration::from_secs(60));
+        }
+        // (Two hours is the default: the URL did not set it.)
+        if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+            config
+                .keepalives(true)
+                .keepalives_idle(Duration::from_secs(30));
+        }
         if config.get_application_name().is_none() {
             config.application_name("tracker-publish serve");
         }
@@ -422,9 +442,10 @@ impl Storage for Postgres {
 
     fn count(&self) -> Result<u64, StoreError> {
         let n: i64 = self.pool.run(|c| {
-            Ok(c
-                .query_typed_one("SELECT n FROM counts WHERE name = 'snapshots'", &[])?
-                .get(0))
+            Ok(
+                c.query_typed_one("SELECT n FROM counts WHERE name = 'snapshots'", &[])?
+                    .get(0),
+            )
         })?;
         Ok(n as u64)
     }
