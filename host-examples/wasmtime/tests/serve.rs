@@ -610,7 +610,9 @@ fn http_edges_are_problems_too() {
     let huge = format!("POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n");
     let p = raw(&server, huge.as_bytes()).problem(413);
     assert_eq!(p["kind"], "too-large");
-    raw(&server, b"NONSENSE\r\n\r\n").problem(400);
+    // Not HTTP at all: hyper's own 400, without a body (its parser has no
+    // hook for one); everything parsed as a request is a problem.
+    assert_eq!(raw(&server, b"NONSENSE\r\n\r\n").status, 400);
     assert_eq!(server.list(None)["accepted"], 0);
 }
 

@@ -14,6 +14,7 @@
 
 mod http;
 mod legacy;
+mod net;
 mod postgresql;
 mod signals;
 mod sqlite;
@@ -21,12 +22,12 @@ mod storage;
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
@@ -35,7 +36,7 @@ use tracker_publish::request::SNAPSHOTS_PATH;
 use tracker_publish::{ErrorKind, SnapshotReceipt};
 use tracker_publish_host::Publisher;
 
-use http::{Conn, Next, Request, Response, bad_request, json_response, problem, unavailable};
+use http::{Request, Response, bad_request, json_response, problem, unavailable};
 use signals::stop_signals;
 use storage::{Claim, Inserted, NewSnapshot, Record, Storage, StoreError};
 
@@ -253,44 +254,9 @@ fn run(opts: ServeArgs) -> anyhow::Result<()> {
         let stop = stop.clone();
         std::thread::spawn(move || stop_signals::watch(signals, &stop, addr));
     }
-    let active = Arc::new((Mutex::new(0usize), Condvar::new()));
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else { continue };
-        let open = *lock(&active.0);
-        if open as u64 >= server.opts.max_connections {
-            // Answered from here, without a thread: the bound holds.
-            let mut conn = Conn::new(stream);
-            let r = unavailable(
-                "overloaded",
-                format!(
-                    "more than {} open connections (--max-connections); retry later",
-                    server.opts.max_connections
-                ),
-                server.opts.retry_after.max(1),
-            );
-            let _ = conn.send(&r, false);
-            conn.close();
-            eprintln!("serve: connection refused -> 503 {}", r.note);
-            continue;
-        }
-        let (server, active) = (server.clone(), active.clone());
-        *lock(&active.0) += 1;
-        std::thread::spawn(move || {
-            server.connection(stream);
-            *lock(&active.0) -= 1;
-            active.1.notify_all();
-        });
-    }
     // Stopping: requests in flight are finished and answered first; idle
     // persistent connections close.
-    let mut n = lock(&active.0);
-    while *n > 0 {
-        n = active.1.wait(n).unwrap_or_else(|e| e.into_inner());
-    }
-    drop(n);
+    net::serve(server.clone(), listener, stop, cores)?;
     // The last reference: the storage's writer commits what is queued.
     drop(server);
     eprintln!("serve: stopped");
@@ -374,55 +340,6 @@ impl Drop for InFlight<'_> {
 }
 
 impl Server {
-    fn connection(&self, stream: TcpStream) {
-        let mut conn = Conn::new(stream);
-        let mut first = true;
-        loop {
-            let mut line = "(unreadable request)".to_owned();
-            let next = conn.next(first, &self.stop, &mut line);
-            first = false;
-            let started = Instant::now();
-            let (response, keep) = match next {
-                Next::Closed => break,
-                Next::Refused(r) => (Some(r), false),
-                Next::Request(req) => {
-                    let keep = req.keep_alive && !self.stop.load(Ordering::Relaxed);
-                    let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-                    let r = self.bounded(n, &req);
-                    // Past this point `line` is logged with the number, and
-                    // the key in short form (never a token).
-                    line = match req.header("idempotency-key") {
-                        Some(k) => format!("#{n} {line} key={}", short(k)),
-                        None => format!("#{n} {line}"),
-                    };
-                    (r, keep)
-                }
-            };
-            let ms = started.elapsed().as_secs_f64() * 1e3;
-            let Some(r) = response else {
-                eprintln!(
-                    "serve: {line} -> connection dropped without a response (--drop-connection-first)"
-                );
-                break;
-            };
-            let keep = keep && !self.stop.load(Ordering::Relaxed);
-            let sent = conn.send(&r, keep);
-            let failed = sent
-                .as_ref()
-                .err()
-                .map(|e| format!(" (sending failed: {e})"))
-                .unwrap_or_default();
-            eprintln!(
-                "serve: {line} -> {} {} in {ms:.1} ms{failed}",
-                r.status, r.note
-            );
-            if sent.is_err() || !keep {
-                break;
-            }
-        }
-        conn.close();
-    }
-
     /// The in-flight bound around [`Server::handle`]; the probes bypass it.
     fn bounded(&self, n: u64, req: &Request) -> Option<Response> {
         if req.path == "/healthz" || req.path == "/readyz" {
