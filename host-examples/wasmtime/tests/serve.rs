@@ -659,6 +659,44 @@ fn sigterm_answers_the_requests_in_flight_then_exits_0() {
 
 /// A record of the one-file-per-snapshot format `serve` wrote before it had
 /// a database, for `r` accepted as `sequence`.
+#[test]
+fn sigterm_finishes_every_accepted_request_and_closes_idle_connections() {
+    let data = common::TempDir::new();
+    let mut server = Server::start(data.path(), &["--delay-ms", "1500"]);
+    let requests = many(3);
+    // A kept connection with nothing in flight.
+    let mut idle = TcpStream::connect(&server.addr).unwrap();
+    idle.set_read_timeout(Some(PATIENCE)).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_reply(&mut idle).expect("healthz").status, 200);
+    std::thread::scope(|scope| {
+        let held: Vec<_> = requests
+            .iter()
+            .map(|r| scope.spawn(|| server.post(r)))
+            .collect();
+        for _ in &requests {
+            server.wait_for("holding key=");
+        }
+        let kill = Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        for h in held {
+            let reply = h.join().unwrap();
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            assert_eq!(reply.json()["duplicate"], false);
+        }
+    });
+    // The idle connection was closed rather than kept waiting.
+    assert!(read_reply(&mut idle).is_none());
+    assert_eq!(server.child.wait().unwrap().code(), Some(0));
+    server.wait_for("serve: stopped");
+    let again = Server::start(data.path(), &[]);
+    assert_eq!(again.list(None)["accepted"], 3);
+}
+
 fn legacy_record(r: &PublishRequest, sequence: u64) -> Value {
     let body = String::from_utf8(r.body.clone()).unwrap();
     let routing = serde_json::json!(["jira", "acme.atlassian.net", "jira_project", "ACME"]);
