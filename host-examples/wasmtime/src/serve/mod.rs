@@ -2,7 +2,8 @@
 //! of the contract (section 8).
 //!
 //! Bodies are checked by the component's `verify-snapshot`, the same code that
-//! writes them on the sending side; this module only does HTTP ([`http`]),
+//! writes them on the sending side; this module only does HTTP ([`net`] on
+//! hyper, [`http`] for requests, responses and problems),
 //! the idempotency rules, and storage behind one trait ([`storage`]; SQLite in
 //! [`sqlite`], with the import of the old one-file-per-snapshot directory in
 //! [`legacy`]; PostgreSQL, for several instances on one database, in
