@@ -18,7 +18,7 @@ GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 GUEST_FULL_MODULE := target/$(GUEST_TARGET)/guest-full/tracker_publish.wasm
 CWASM := target/tracker_publish_full.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python test-python-lowest python-dist test-python-install bench dist test-release bench-serve
+.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python test-python-lowest python-dist test-python-install bench dist test-release bench-serve postgresql
 
 # The one version (workspace Cargo.toml, [workspace.package]).
 VERSION := $(shell sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
@@ -87,7 +87,7 @@ lint: setup ## rustfmt and clippy (warnings are errors), native and guest.
 # The lean component's budget (issue 16): `make test` fails past it.
 LEAN_BUDGET := 131072
 
-test: build lint crate-check cli-venv test-node test-python test-web fuzz-smoke test-release ## Run every test in every host.
+test: build lint crate-check cli-venv postgresql test-node test-python test-web fuzz-smoke test-release ## Run every test in every host.
 	@size=$$(stat -c %s dist/tracker_publish.wasm); [ $$size -le $(LEAN_BUDGET) ] || { echo "test: dist/tracker_publish.wasm is $$size bytes, over the budget of $(LEAN_BUDGET) (128 KiB)" >&2; exit 1; }
 	TRACKER_PUBLISH_CLI_PYTHON=$(abspath $(CLI_PYTHON)) $(CARGO) test -p tracker-publish
 	TRACKER_PUBLISH_CLI_PYTHON=$(abspath $(CLI_PYTHON)) $(CARGO) test --release -p tracker-publish-host
@@ -99,6 +99,12 @@ crate-check: ## Check the core crate is ready for crates.io (cargo doc, cargo pa
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --quiet --no-deps -p tracker-publish
 	$(CARGO) package --quiet --allow-dirty --no-verify -p tracker-publish
 	$(CARGO) publish --quiet --allow-dirty --dry-run -p tracker-publish
+
+# PostgreSQL for the tests of `serve --database` (tests/serve/postgresql.rs
+# start their own cluster with initdb/pg_ctl): Debian's package, installed
+# only when no /usr/lib/postgresql/*/bin/initdb exists.
+postgresql: ## Install Debian's PostgreSQL if missing (serve --database tests).
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "setup: apt-get install postgresql"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
 
 # The released CLI (spec-kitty-cli 2.1.3 from PyPI, every dependency pinned in
 # tests/interop/requirements.txt): the reference the stored-row and
@@ -189,7 +195,7 @@ $(SERVE_BASELINE):
 	$(MAKE) -C target/serve-baseline/src build
 	cp target/serve-baseline/src/dist/tracker-publish $@
 
-bench-serve: build $(SERVE_BASELINE) ## Load-test `serve` (64 publishers, SQLite, kill -9) against today's server (bench/results-serve.md).
+bench-serve: build postgresql $(SERVE_BASELINE) ## Load-test `serve` (64 publishers; SQLite, PostgreSQL 1 and 2 instances; kill -9) against today's server (bench/results-serve.md).
 	$(CARGO) build --quiet --release -p tracker-publish-host --bin serve-load
 	python3 bench/serve_load.py
 

@@ -2,10 +2,12 @@
 //! of the contract (section 8).
 //!
 //! Bodies are checked by the component's `verify-snapshot`, the same code that
-//! writes them on the sending side; this module only does HTTP ([`http`]),
+//! writes them on the sending side; this module only does HTTP ([`net`] on
+//! hyper, [`http`] for requests, responses and problems),
 //! the idempotency rules, and storage behind one trait ([`storage`]; SQLite in
 //! [`sqlite`], with the import of the old one-file-per-snapshot directory in
-//! [`legacy`]).
+//! [`legacy`]; PostgreSQL, for several instances on one database, in
+//! [`postgresql`]).
 //!
 //! Durability: an accepted snapshot and its idempotency record are committed
 //! in one transaction before the response is sent; so anything acknowledged
@@ -13,18 +15,20 @@
 
 mod http;
 mod legacy;
+mod net;
+mod postgresql;
 mod signals;
 mod sqlite;
 mod storage;
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
@@ -33,7 +37,7 @@ use tracker_publish::request::SNAPSHOTS_PATH;
 use tracker_publish::{ErrorKind, SnapshotReceipt};
 use tracker_publish_host::Publisher;
 
-use http::{Conn, Next, Request, Response, bad_request, json_response, problem, unavailable};
+use http::{Request, Response, bad_request, json_response, problem, unavailable};
 use signals::stop_signals;
 use storage::{Claim, Inserted, NewSnapshot, Record, Storage, StoreError};
 
@@ -46,8 +50,26 @@ pub struct ServeArgs {
     /// Directory of the database (serve.sqlite3, created if missing). A
     /// `snapshots/` directory of the one-file-per-snapshot format of earlier
     /// versions is imported on the first start.
-    #[arg(long, value_name = "DIR")]
-    pub data: PathBuf,
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "database",
+        conflicts_with = "database"
+    )]
+    pub data: Option<PathBuf>,
+    /// A PostgreSQL database instead (`postgres://USER@HOST:PORT/DB` or
+    /// `host=... dbname=...`); several instances may share it. The schema is
+    /// created or migrated on start.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TRACKER_PUBLISH_SERVE_DATABASE",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+    /// Most connections to PostgreSQL the requests share (one more writes).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub database_connections: u64,
     /// Require `Authorization: Bearer T` on every request, else 401.
     #[arg(
         long,
@@ -161,33 +183,51 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Opens the storage, binds, prints `listening on http://ADDR` as the first
-/// line of standard output, and serves until SIGTERM or SIGINT.
-fn run(opts: ServeArgs) -> anyhow::Result<()> {
-    let created = !opts.data.exists();
-    std::fs::create_dir_all(&opts.data).with_context(|| {
-        format!(
-            "--data {}: cannot create the directory",
-            opts.data.display()
-        )
-    })?;
-    let parent = match opts.data.parent() {
+/// Opens (creating) the SQLite storage of `--data DIR`.
+fn open_data(data: &Path) -> anyhow::Result<sqlite::Sqlite> {
+    let created = !data.exists();
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("--data {}: cannot create the directory", data.display()))?;
+    let parent = match data.parent() {
         Some(p) if p.as_os_str().is_empty() => Some(Path::new(".")),
         p => p,
     };
     if let Some(parent) = parent.filter(|_| created) {
-        sync_dir(parent).with_context(|| format!("--data {}", opts.data.display()))?;
+        sync_dir(parent).with_context(|| format!("--data {}", data.display()))?;
     }
-    // Before any thread starts, so that every thread inherits the mask.
-    let signals = stop_signals::block();
-    let store = sqlite::Sqlite::open(&opts.data)
-        .with_context(|| format!("--data {}", opts.data.display()))?;
+    let store = sqlite::Sqlite::open(data).with_context(|| format!("--data {}", data.display()))?;
     let count = store.count().map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!(
         "serve: {count} accepted snapshot(s) in {} (schema version {})",
         store.path().display(),
         sqlite::SCHEMA_VERSION
     );
+    Ok(store)
+}
+
+/// Opens the storage, binds, prints `listening on http://ADDR` as the first
+/// line of standard output, and serves until SIGTERM or SIGINT.
+fn run(opts: ServeArgs) -> anyhow::Result<()> {
+    // Before any thread starts (the storages start some), so that every
+    // thread inherits the mask.
+    let signals = stop_signals::block();
+    let store: Box<dyn Storage> = match (&opts.database, &opts.data) {
+        (Some(url), _) => {
+            let store = postgresql::Postgres::open(url, opts.database_connections as usize)
+                .context("--database")?;
+            let count = store
+                .count()
+                .map_err(|e| anyhow::anyhow!("--database: {e}"))?;
+            eprintln!(
+                "serve: {count} accepted snapshot(s) in {} (schema version {})",
+                store.describe(),
+                postgresql::SCHEMA_VERSION
+            );
+            Box::new(store)
+        }
+        (None, Some(data)) => Box::new(open_data(data)?),
+        (None, None) => anyhow::bail!("--data DIR or --database URL is required"),
+    };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let publishers = Pool::new(cores.min(8))?;
     let listener = TcpListener::bind(opts.listen)
@@ -204,7 +244,7 @@ fn run(opts: ServeArgs) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let server = Arc::new(Server {
         opts,
-        store: Box::new(store),
+        store,
         publishers,
         stop: stop.clone(),
         requests: AtomicU64::new(0),
@@ -215,44 +255,9 @@ fn run(opts: ServeArgs) -> anyhow::Result<()> {
         let stop = stop.clone();
         std::thread::spawn(move || stop_signals::watch(signals, &stop, addr));
     }
-    let active = Arc::new((Mutex::new(0usize), Condvar::new()));
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else { continue };
-        let open = *lock(&active.0);
-        if open as u64 >= server.opts.max_connections {
-            // Answered from here, without a thread: the bound holds.
-            let mut conn = Conn::new(stream);
-            let r = unavailable(
-                "overloaded",
-                format!(
-                    "more than {} open connections (--max-connections); retry later",
-                    server.opts.max_connections
-                ),
-                server.opts.retry_after.max(1),
-            );
-            let _ = conn.send(&r, false);
-            conn.close();
-            eprintln!("serve: connection refused -> 503 {}", r.note);
-            continue;
-        }
-        let (server, active) = (server.clone(), active.clone());
-        *lock(&active.0) += 1;
-        std::thread::spawn(move || {
-            server.connection(stream);
-            *lock(&active.0) -= 1;
-            active.1.notify_all();
-        });
-    }
     // Stopping: requests in flight are finished and answered first; idle
     // persistent connections close.
-    let mut n = lock(&active.0);
-    while *n > 0 {
-        n = active.1.wait(n).unwrap_or_else(|e| e.into_inner());
-    }
-    drop(n);
+    net::serve(server.clone(), listener, stop, cores)?;
     // The last reference: the storage's writer commits what is queued.
     drop(server);
     eprintln!("serve: stopped");
@@ -336,55 +341,6 @@ impl Drop for InFlight<'_> {
 }
 
 impl Server {
-    fn connection(&self, stream: TcpStream) {
-        let mut conn = Conn::new(stream);
-        let mut first = true;
-        loop {
-            let mut line = "(unreadable request)".to_owned();
-            let next = conn.next(first, &self.stop, &mut line);
-            first = false;
-            let started = Instant::now();
-            let (response, keep) = match next {
-                Next::Closed => break,
-                Next::Refused(r) => (Some(r), false),
-                Next::Request(req) => {
-                    let keep = req.keep_alive && !self.stop.load(Ordering::Relaxed);
-                    let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-                    let r = self.bounded(n, &req);
-                    // Past this point `line` is logged with the number, and
-                    // the key in short form (never a token).
-                    line = match req.header("idempotency-key") {
-                        Some(k) => format!("#{n} {line} key={}", short(k)),
-                        None => format!("#{n} {line}"),
-                    };
-                    (r, keep)
-                }
-            };
-            let ms = started.elapsed().as_secs_f64() * 1e3;
-            let Some(r) = response else {
-                eprintln!(
-                    "serve: {line} -> connection dropped without a response (--drop-connection-first)"
-                );
-                break;
-            };
-            let keep = keep && !self.stop.load(Ordering::Relaxed);
-            let sent = conn.send(&r, keep);
-            let failed = sent
-                .as_ref()
-                .err()
-                .map(|e| format!(" (sending failed: {e})"))
-                .unwrap_or_default();
-            eprintln!(
-                "serve: {line} -> {} {} in {ms:.1} ms{failed}",
-                r.status, r.note
-            );
-            if sent.is_err() || !keep {
-                break;
-            }
-        }
-        conn.close();
-    }
-
     /// The in-flight bound around [`Server::handle`]; the probes bypass it.
     fn bounded(&self, n: u64, req: &Request) -> Option<Response> {
         if req.path == "/healthz" || req.path == "/readyz" {
@@ -603,6 +559,8 @@ impl Server {
         }
         match self.store.claim(&key) {
             Ok(Claim::Held) => {}
+            // Accepted between the look-up and the claim: answered as stored.
+            Ok(Claim::Stored(first)) => return replay(&first, &key, &body_sha256),
             Ok(Claim::InFlight) => {
                 return problem(
                     409,
@@ -613,12 +571,7 @@ impl Server {
             }
             Err(e) => return store_failed(e, retry_after),
         }
-        // Accepted between the look-up and the claim: answered as stored.
-        let response = match self.store.find(&key) {
-            Ok(Some(first)) => replay(&first, &key, &body_sha256),
-            Ok(None) => self.accept(n, &key, &body_sha256, &req.body),
-            Err(e) => store_failed(e, retry_after),
-        };
+        let response = self.accept(n, &key, &body_sha256, &req.body);
         self.store.release(&key);
         response
     }

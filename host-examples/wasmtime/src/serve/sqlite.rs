@@ -188,11 +188,20 @@ impl Storage for Sqlite {
 
     fn claim(&self, key: &str) -> Result<Claim, StoreError> {
         // One process writes the file, so a claim in its memory is a claim.
-        Ok(if lock(&self.in_flight).insert(key.to_owned()) {
-            Claim::Held
-        } else {
-            Claim::InFlight
-        })
+        if !lock(&self.in_flight).insert(key.to_owned()) {
+            return Ok(Claim::InFlight);
+        }
+        match self.find(key) {
+            Ok(None) => Ok(Claim::Held),
+            Ok(Some(r)) => {
+                self.release(key);
+                Ok(Claim::Stored(r))
+            }
+            Err(e) => {
+                self.release(key);
+                Err(e)
+            }
+        }
     }
 
     fn release(&self, key: &str) {

@@ -43,7 +43,7 @@ pub enum Inserted {
 }
 
 /// Why the storage could not answer.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum StoreError {
     /// The database cannot be reached or is shutting down: worth a retry
     /// (503).
@@ -66,6 +66,9 @@ pub enum Claim {
     Held,
     /// A request with the key is being processed (here or elsewhere).
     InFlight,
+    /// The key was accepted meanwhile (looked up under the claim, which is
+    /// given back already): that record.
+    Stored(Record),
 }
 
 /// The records of accepted snapshots, durable before any answer names them.
@@ -74,9 +77,9 @@ pub trait Storage: Send + Sync {
     fn find(&self, key: &str) -> Result<Option<Record>, StoreError>;
     /// Claims `key` for one request, so that a concurrent request with the
     /// same key gets 409; where several instances share the database, the
-    /// claim is in the database.
+    /// claim is in the database. Under the claim, looks the key up again.
     fn claim(&self, key: &str) -> Result<Claim, StoreError>;
-    /// Gives a claimed key back.
+    /// Gives a key claimed with [`Claim::Held`] back.
     fn release(&self, key: &str);
     /// Stores a snapshot and commits before returning.
     fn insert(&self, snapshot: NewSnapshot) -> Result<Inserted, StoreError>;
