@@ -327,10 +327,13 @@ def embed_cargo_toml() -> str:
         body = text.split(f"\n{header}\n", 1)[1].split("\n[", 1)[0]
         return [l for l in body.splitlines() if l.strip() and not l.startswith("#") and "path =" not in l]
 
-    core_deps = [l for l in table(core, "[dependencies]") if l.split()[0] in ("sha2", "hex")]
+    host_deps = table(host, "[dependencies]")
+    named = {l.split()[0] for l in host_deps}
+    # The core's sha2 and hex, unless the host already names them (one key each).
+    core_deps = [l for l in table(core, "[dependencies]") if l.split()[0] in ("sha2", "hex") and l.split()[0] not in named]
     lines = [
         "[package]", 'name = "embed-check"', 'version = "0.0.0"', 'edition = "2024"', "publish = false", "",
-        "[dependencies]", *table(host, "[dependencies]"), *core_deps, "",
+        "[dependencies]", *host_deps, *core_deps, "",
         "[target.'cfg(unix)'.dependencies]", *table(host, "[target.'cfg(unix)'.dependencies]"), "",
         "[workspace]", "",
     ]
