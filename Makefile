@@ -134,7 +134,7 @@ test-node: node ## Run the Node package's tests (node --test).
 PY_DIR  := host-examples/python
 PY_VENV := $(PY_DIR)/.venv
 PY      := $(PY_VENV)/bin/python
-PY_WASM := $(PY_DIR)/src/tracker_publish/tracker_publish.wasm
+PY_WASM := $(PY_DIR)/src/tracker_publish/tracker_publish_full.wasm
 
 # The venv is created only when missing; pip runs only when the pins or the
 # package metadata changed since the last install (the stamp lives in the venv).
@@ -144,8 +144,9 @@ $(PY_VENV)/.installed: $(PY_DIR)/requirements.txt $(PY_DIR)/pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e $(PY_DIR)
 	@touch $@
 
-# The package ships the component (a built wheel carries it).
-$(PY_WASM): dist/tracker_publish.wasm
+# The package ships the full component (a built wheel carries it): its
+# `framed` interface is the cheap one for wasmtime-py.
+$(PY_WASM): dist/tracker_publish_full.wasm
 	cp $< $@
 
 python: build $(PY_VENV)/.installed $(PY_WASM) ## The Python package tracker_publish (wasmtime-py) in host-examples/python/.venv.

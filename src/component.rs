@@ -213,11 +213,11 @@ impl wit::Guest for Component {
     }
 }
 
-/// The `store` and `receive` interfaces of the `tracker-publish-full` world.
+/// The `store`, `receive` and `framed` interfaces of the `tracker-publish-full` world.
 #[cfg(feature = "component-full")]
 mod full {
     use super::*;
-    use exports::spec_kitty::tracker::{receive, store};
+    use exports::spec_kitty::tracker::{framed, receive, store};
 
     impl store::Guest for Component {
         fn stored_timestamp(value: Option<String>) -> Option<String> {
@@ -250,6 +250,25 @@ mod full {
                 .collect();
             let snapshot = crate::snapshot_from_store(input(input_), &rows).map_err(error)?;
             result(crate::build_snapshot_payload(&snapshot, &options(options_)))
+        }
+    }
+
+    impl framed::Guest for Component {
+        fn resolve_resource_routing_framed(provider: String, credentials: String) -> String {
+            crate::resolve_resource_routing_framed(&provider, &credentials)
+        }
+
+        fn build_snapshot_payload_framed(
+            input_: String,
+            idempotency: wit::IdempotencyScheme,
+        ) -> String {
+            crate::build_snapshot_payload_framed(
+                &input_,
+                match idempotency {
+                    wit::IdempotencyScheme::V1 => IdempotencyScheme::V1,
+                    wit::IdempotencyScheme::Content => IdempotencyScheme::Content,
+                },
+            )
         }
     }
 

@@ -23,6 +23,7 @@
 #![deny(unsafe_code)]
 
 mod error;
+pub mod framed;
 pub mod idempotency;
 mod input;
 pub mod json;
@@ -48,6 +49,7 @@ mod bump;
 pub mod web;
 
 pub use error::{ErrorKind, PublishError};
+pub use framed::{build_snapshot_payload_framed, resolve_resource_routing_framed};
 pub use idempotency::IdempotencyScheme;
 pub use input::{Checkpoint, IssueRef, IssueSnapshot, MappingRow, Pairs, SnapshotInput, Text};
 pub use normalize::normalize_provider;

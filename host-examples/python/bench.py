@@ -88,9 +88,13 @@ def payload(args) -> dict:
     assert (req.endpoint, req.idempotency_key, req.body) == (endpoint, key, body), "component and plain Python differ"
     assert tracker_publish.build_snapshot_payload(text).body == body
 
-    opts = tracker_publish._OPTIONS["v1"]
+    class Options:  # wasmtime-py lowers a record from an object's attributes
+        idempotency = "v1"
+
+    opts = Options()
     dumped = json.dumps(inp, ensure_ascii=False)
     body_text = body.decode("utf-8")
+    frame = rt.call("build-snapshot-payload-framed", dumped, "v1")
     it = args.iterations
     r = round_robin(
         {
@@ -98,7 +102,9 @@ def payload(args) -> dict:
             "package_dict_ms": lambda: tracker_publish.build_snapshot_payload(inp),
             "package_text_ms": lambda: tracker_publish.build_snapshot_payload(text),
             "json_dumps_ms": lambda: json.dumps(inp, ensure_ascii=False),
-            "call_ms": lambda: rt.call("build-snapshot-payload-json-text", dumped, opts),
+            "call_ms": lambda: rt.call("build-snapshot-payload-framed", dumped, "v1"),
+            "call_typed_text_ms": lambda: rt.call("build-snapshot-payload-json-text", dumped, opts),
+            "split_frame_ms": lambda: frame.split("\n", 10),
             "encode_body_ms": lambda: body_text.encode("utf-8"),
         },
         it,
@@ -109,6 +115,8 @@ def payload(args) -> dict:
         out["call_list_u8_ms"] = {s: v * 1e3 if isinstance(v, float) else v for s, v in round_robin({"x": lambda: rt.call("build-snapshot-payload-json", dumped, opts)}, max(3, it // 10))["x"].items()}
     creds = inp["credentials"]
     out["routing_us"] = {s: v * 1e6 if isinstance(v, float) else v for s, v in per_call(lambda: tracker_publish.resolve_resource_routing("jira", creds)).items()}
+    pairs = list(creds.items())
+    out["routing_typed_us"] = {s: v * 1e6 if isinstance(v, float) else v for s, v in per_call(lambda: rt.call("resolve-resource-routing", "jira", pairs), 500).items()}
     out["routing_python_us"] = {s: v * 1e6 if isinstance(v, float) else v for s, v in per_call(lambda: ref._resolve_resource_routing("jira", creds), 20000).items()}
     out["normalize_us"] = {s: v * 1e6 if isinstance(v, float) else v for s, v in per_call(lambda: tracker_publish.normalize_provider(" Azure ")).items()}
     out["issues"] = len(inp["issues"])

@@ -5,8 +5,9 @@
 // `tracker-publish`, interface `publish`) for normalizeProvider,
 // resolveResourceRouting, buildSnapshotPayload and publish; the full
 // `tracker_publish_full.wasm` (world `tracker-publish-full`, interfaces
-// `store` and `receive`) for storedTimestamp, storeScope,
-// buildSnapshotPayloadFromStore and verifySnapshot (compiled on first use).
+// `store`, `receive` and `framed`) for storedTimestamp, storeScope,
+// buildSnapshotPayloadFromStore, verifySnapshot and `framed` (compiled on
+// first use).
 
 /** Why a request was refused (publish-contract.md section 7), or why `publish` got no answer. */
 export type ErrorKind =
@@ -272,6 +273,21 @@ export interface AttemptInfo {
   /** Milliseconds until the next attempt, or null when this one was the last. */
   retryInMs: number | null;
 }
+
+/**
+ * The full component's `framed` interface as it stands: one string in, one
+ * string out, fields joined by U+000A with the last one whole (WIT docs).
+ * Made for wasmtime-py; in JS the typed entries are as fast. Throws
+ * PublishError (`invalid-input`) for a non-string or ill-formed argument;
+ * the component's own refusals come back inside the frame (`error`, kind,
+ * message).
+ */
+export declare const framed: {
+  /** `none`, `some\n<resource-type>\n<resource-id>` or `error\n<kind>\n<message>`; `credentials` is JSON text of an object of strings. */
+  resolveResourceRoutingFramed(provider: string, credentials: string): string;
+  /** `ok\n<endpoint>\n<idempotency-key>\n<header count>\n<name>\n<value>...\n<body>` or `error\n<kind>\n<message>`; `input` is JSON text. */
+  buildSnapshotPayloadFramed(input: string, idempotency?: 'v1' | 'content'): string;
+};
 
 /** One finished attempt, for decideRetry (WIT `attempt-report`). */
 export interface AttemptReport {

@@ -16,9 +16,10 @@ import { instantiate as instantiateFull } from './gen/tracker_publish_full.js';
 // Two components, as in dist/: the lean `tracker_publish.wasm` (world
 // `tracker-publish`: the `publish` interface) for normalizeProvider,
 // resolveResourceRouting, buildSnapshotPayload and publish; the full
-// `tracker_publish_full.wasm` (world `tracker-publish-full`: also `store` and
-// `receive`) for storedTimestamp, storeScope, buildSnapshotPayloadFromStore
-// and verifySnapshot, compiled only when one of those is first called.
+// `tracker_publish_full.wasm` (world `tracker-publish-full`: also `store`,
+// `receive` and `framed`) for storedTimestamp, storeScope,
+// buildSnapshotPayloadFromStore, verifySnapshot and `framed`, compiled only
+// when one of those is first called.
 
 const coreModule = new WebAssembly.Module(
   readFileSync(new URL('./gen/tracker_publish.core.wasm', import.meta.url)),
@@ -32,7 +33,7 @@ function component() {
 }
 
 let fullCoreModule = null;
-/** The full component's exports (`publish`, `store`, `receive`); re-created after a trap. */
+/** The full component's exports (`publish`, `store`, `receive`, `framed`); re-created after a trap. */
 let fullInstance = null;
 
 function fullComponent() {
@@ -527,6 +528,47 @@ export function verifySnapshot(body, idempotencyKey) {
     routingKey: r.routingKey,
   };
 }
+
+// ---- framed ------------------------------------------------------------------
+
+/** A string argument of a framed entry, or an invalid-input PublishError. */
+function framedText(value, path) {
+  if (typeof value !== 'string') throw invalid(path, `expected a string, found ${describe(value)}`);
+  if (!value.isWellFormed()) throw invalid(path, 'the text holds a lone UTF-16 surrogate (not valid Unicode)');
+  return value;
+}
+
+/**
+ * The full component's `framed` interface as it stands: one string in, one
+ * string out (WIT docs: fields joined by U+000A, the last one whole). Made
+ * for wasmtime-py, where each WIT type of a signature costs per call; in JS
+ * the typed entries above are as fast and easier, so these are here for
+ * completeness and for checking other hosts' frames. Full component.
+ */
+export const framed = Object.freeze({
+  /** `resolve-resource-routing-framed`: `credentials` as JSON text of an object of strings. */
+  resolveResourceRoutingFramed(provider, credentials) {
+    const p = framedText(provider, 'provider');
+    const c = framedText(credentials, 'credentials');
+    try {
+      return fullComponent().framed.resolveResourceRoutingFramed(p, c);
+    } catch (e) {
+      throw fromComponent(e);
+    }
+  },
+  /** `build-snapshot-payload-framed`: `input` as JSON text, `idempotency` `v1` (default) or `content`. */
+  buildSnapshotPayloadFramed(input, idempotency = 'v1') {
+    const text = framedText(input, 'input');
+    if (idempotency !== 'v1' && idempotency !== 'content') {
+      throw invalid('idempotency', `expected "v1" or "content", found ${describe(idempotency)}`);
+    }
+    try {
+      return fullComponent().framed.buildSnapshotPayloadFramed(text, idempotency);
+    } catch (e) {
+      throw fromComponent(e);
+    }
+  },
+});
 
 // ---- publish ---------------------------------------------------------------
 

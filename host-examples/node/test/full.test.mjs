@@ -1,12 +1,12 @@
 // The full component's entries (store and receive interfaces) from JS:
 // verifySnapshot for a receiving side written in JS, storeScope,
-// storedTimestamp and buildSnapshotPayloadFromStore.
+// storedTimestamp, buildSnapshotPayloadFromStore and `framed`.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { baseInput, loadVectors, pkg } from './support.mjs';
 
-const { buildSnapshotPayload, buildSnapshotPayloadFromStore, PublishError, storeScope, storedTimestamp, verifySnapshot } = pkg;
+const { buildSnapshotPayload, buildSnapshotPayloadFromStore, framed, PublishError, resolveResourceRouting, storeScope, storedTimestamp, verifySnapshot } = pkg;
 
 function refusal(f) {
   try {
@@ -92,5 +92,43 @@ describe('store', () => {
     assert.match(bad.message, /jira:broken/);
     assert.match(refusal(() => buildSnapshotPayloadFromStore({ ...input, issues: [{}] }, rows)).message, /^issues: expected \[\]/);
     assert.equal(refusal(() => buildSnapshotPayloadFromStore({ ...input, issues: [], extra: 1 }, rows)).message, 'extra: unknown field');
+  });
+});
+
+describe('framed', () => {
+  test('every shared vector: the frame holds exactly the typed result', async (t) => {
+    let ran = 0;
+    for (const c of loadVectors()) {
+      await t.test(c.name, () => {
+        const text = JSON.stringify(c.input);
+        for (const idempotency of ['v1', 'content']) {
+          const frame = framed.buildSnapshotPayloadFramed(text, idempotency);
+          let want;
+          try {
+            const r = buildSnapshotPayload(text, { idempotency });
+            want = ['ok', r.endpoint, r.idempotencyKey, String(r.headers.length), ...r.headers.flat(), r.body].join('\n');
+          } catch (e) {
+            assert.ok(e instanceof PublishError);
+            want = `error\n${e.kind}\n${e.message}`;
+          }
+          assert.equal(frame, want);
+        }
+        ran += 1;
+      });
+    }
+    assert.equal(ran, loadVectors().length);
+  });
+
+  test('routing: the same as resolveResourceRouting, credential values kept whole', () => {
+    const credentials = { 2: 'x', project_key: ' A\nB ', team_id: 't' };
+    const text = '{"2":"x","project_key":" A\\nB ","team_id":"t"}';
+    for (const provider of ['jira', 'linear', 'Jira', '']) {
+      const r = resolveResourceRouting(provider, new Map(Object.entries(JSON.parse(text))));
+      const want = r === null ? 'none' : `some\n${r.resourceType}\n${r.resourceId}`;
+      assert.equal(framed.resolveResourceRoutingFramed(provider, text), want, provider);
+    }
+    assert.equal(framed.resolveResourceRoutingFramed('jira', '{"project_key":1}'), 'error\ninvalid-input\ncredentials.project_key: expected a string, found a number');
+    assert.equal(refusal(() => framed.resolveResourceRoutingFramed('jira', credentials)).message, 'credentials: expected a string, found an object');
+    assert.equal(refusal(() => framed.buildSnapshotPayloadFramed('{}', 'v2')).kind, 'invalid-input');
   });
 });

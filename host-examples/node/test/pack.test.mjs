@@ -83,7 +83,7 @@ describe('the packed package, installed from its tarball', () => {
       join(app, 'usage.ts'),
       `import {
   buildSnapshotPayload, buildSnapshotPayloadFromStore, normalizeProvider, publish, PublishError, resolveResourceRouting,
-  storedTimestamp, storeScope, verifySnapshot,
+  storedTimestamp, storeScope, verifySnapshot, framed,
   type ErrorKind, type OrderedMap, type PublishRequest, type PublishResult, type ResourceRouting, type SnapshotInput,
   type SnapshotReceipt, type StoredIssueRow, type TrackerScope,
 } from '@spec-kitty/tracker-publish';
@@ -123,6 +123,10 @@ const scope: TrackerScope = storeScope('jira', 'acme', new Map([['project_key', 
 const when: string | null = storedTimestamp(null);
 const rows: StoredIssueRow[] = [{ identity: 'jira:1', payload: '{}' }];
 const stored: PublishRequest = buildSnapshotPayloadFromStore({ ...input, issues: [] }, rows, { idempotency: 'v1' });
+const frame: string = framed.buildSnapshotPayloadFramed(JSON.stringify(input), 'content');
+const routed: string = framed.resolveResourceRoutingFramed('jira', '{"project_key":"A"}');
+// @ts-expect-error: the framed entries take JSON text, not objects
+framed.resolveResourceRoutingFramed('jira', { project_key: 'A' });
 // @ts-expect-error: verifySnapshot takes bytes or a string
 verifySnapshot(42, 'key');
 // @ts-expect-error: pairs are of strings

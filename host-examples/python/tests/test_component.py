@@ -16,7 +16,7 @@ from conftest import REPO, load_vectors
 
 import tracker_publish
 from tracker_publish import _component
-from tracker_publish._component import EXPORTS, INTERFACE, runtime
+from tracker_publish._component import EXPORTS, FRAMED_INTERFACE, INTERFACE, runtime
 
 PKG = Path(tracker_publish.__file__).parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,14 +33,15 @@ def test_loaded_once_and_reused():
             pass
     tracker_publish.resolve_resource_routing("jira", {"project_key": "A"})
     assert runtime() is rt and rt._instance is inst
-    assert set(inst.funcs) == set(EXPORTS)
+    assert set(inst.funcs) == {name for names in EXPORTS.values() for name in names}
 
 
 def test_zero_imports_and_the_interface():
     rt = runtime()
     ty = rt.component.type
     assert ty.imports(rt.engine) == {}
-    assert INTERFACE in ty.exports(rt.engine)
+    exports = ty.exports(rt.engine)
+    assert INTERFACE in exports and FRAMED_INTERFACE in exports
 
 
 def test_only_the_public_wasmtime_api():
@@ -63,13 +64,19 @@ def test_only_the_public_wasmtime_api():
                 assert dunder or not node.attr.startswith("_"), f"{path.name}: wasmtime.{node.attr}"
 
 
+class _Options:
+    # wasmtime-py lowers a record from an object's attributes.
+    def __init__(self, idempotency: str) -> None:
+        self.idempotency = idempotency
+
+
 def test_text_and_bytes_entry_points_agree_for_every_vector():
     """The new `build-snapshot-payload-json-text` against 0.1.0's `build-snapshot-payload-json`, for every vector."""
     rt = runtime()
     for case in load_vectors():
         text = json.dumps(case["input"], ensure_ascii=False)
         for scheme in ("v1", "content"):
-            opts = tracker_publish._OPTIONS[scheme]
+            opts = _Options(scheme)
             a = rt.call("build-snapshot-payload-json-text", text, opts)
             b = rt.call("build-snapshot-payload-json", text, opts)
             assert a.tag == b.tag, case["name"]
@@ -79,6 +86,61 @@ def test_text_and_bytes_entry_points_agree_for_every_vector():
                 assert (pa.endpoint, pa.headers, getattr(pa, "idempotency-key")) == (pb.endpoint, pb.headers, getattr(pb, "idempotency-key"))
             else:
                 assert (a.payload.kind, a.payload.message) == (b.payload.kind, b.payload.message)
+
+
+def test_framed_and_typed_payload_agree_for_every_vector():
+    """`framed`'s `build-snapshot-payload-framed` (the package's path) against `build-snapshot-payload-json-text`, field by field."""
+    rt = runtime()
+    ran = 0
+    for case in load_vectors():
+        text = json.dumps(case["input"], ensure_ascii=False)
+        for scheme in ("v1", "content"):
+            typed = rt.call("build-snapshot-payload-json-text", text, _Options(scheme))
+            frame = rt.call("build-snapshot-payload-framed", text, scheme)
+            if typed.tag == "ok":
+                p = typed.payload
+                n = len(p.headers)
+                want = ["ok", p.endpoint, getattr(p, "idempotency-key"), str(n)] + [x for kv in p.headers for x in kv] + [p.body]
+                assert frame.split("\n", 4 + 2 * n) == want, case["name"]
+                assert "\n" not in "".join(want[:-1]), case["name"]
+            else:
+                assert frame == f"error\n{typed.payload.kind}\n{typed.payload.message}", case["name"]
+            ran += 1
+    assert ran == 2 * len(load_vectors())
+
+
+def test_framed_and_typed_routing_agree():
+    """`resolve-resource-routing-framed` against the typed `resolve-resource-routing`, with line feeds, quotes and non-ASCII in the credentials."""
+    rt = runtime()
+    values = ["ACME", " A\nB ", "\n", "", " ", "é漢🙂", 'q"\\', "\u2028x", "a\u0000b"]
+    keys = ["project_key", "team_id", "2", "project key", "\n", "é"]
+    for provider in ("jira", "linear", "Jira", "", "x\ny"):
+        for i, value in enumerate(values):
+            creds = {keys[(i + j) % len(keys)]: values[(i * j) % len(values)] for j in range(3)}
+            creds[keys[i % 2]] = value
+            typed = rt.call("resolve-resource-routing", provider, list(creds.items()))
+            frame = rt.call("resolve-resource-routing-framed", provider, json.dumps(creds, ensure_ascii=i % 2 == 0))
+            want = "none" if typed is None else f"some\n{getattr(typed, 'resource-type')}\n{getattr(typed, 'resource-id')}"
+            assert frame == want, (provider, creds)
+    # Not an object of strings: refused as the JSON form refuses it, never the value.
+    for bad, message in [('{"project_key": 1}', "credentials.project_key: expected a string, found a number"), ("[]", "credentials: expected an object of strings, found an array"), ('{"a": "s3cret"} x', None)]:
+        kind, _, text = rt.call("resolve-resource-routing-framed", "jira", bad).partition("\n")
+        assert kind == "error" and text.startswith("invalid-input\n") and "s3cret" not in text, bad
+        if message:
+            assert text == "invalid-input\n" + message
+
+
+def test_the_lean_component_is_refused_clearly():
+    """The package needs the full world's `framed` interface: the lean component is named, not a trap."""
+    p = _run(
+        "import tracker_publish as t\n"
+        "try:\n t.normalize_provider('x')\n"
+        "except t.ComponentFailure as e:\n print('failure:', e)\n",
+        TRACKER_PUBLISH_WASM=str(REPO / "dist" / "tracker_publish.wasm"),
+        TRACKER_PUBLISH_CACHE_DIR="off",
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == f"failure: the component does not export {FRAMED_INTERFACE} (not tracker_publish_full.wasm, or an older one?)"
 
 
 def test_json_text_input_is_used_as_written():
@@ -150,14 +212,14 @@ def _run(code: str, **env: str) -> subprocess.CompletedProcess:
 
 def test_wasm_path_default_and_packaged_copy():
     if not os.environ.get(_component.WASM_ENV):
-        assert _component.wasm_path() == REPO / "dist" / "tracker_publish.wasm"
-    packaged = PKG / "tracker_publish.wasm"
+        assert _component.wasm_path() == REPO / "dist" / "tracker_publish_full.wasm"
+    packaged = PKG / "tracker_publish_full.wasm"
     assert packaged.is_file(), "make python copies the component into the package"
-    assert packaged.read_bytes() == (REPO / "dist" / "tracker_publish.wasm").read_bytes()
+    assert packaged.read_bytes() == (REPO / "dist" / "tracker_publish_full.wasm").read_bytes()
 
 
 def test_wasm_path_from_the_environment():
-    packaged = PKG / "tracker_publish.wasm"
+    packaged = PKG / "tracker_publish_full.wasm"
     p = _run("import tracker_publish as t; print(t.wasm_path()); print(t.normalize_provider(' AZURE '))", TRACKER_PUBLISH_WASM=str(packaged))
     assert p.returncode == 0, p.stderr
     assert p.stdout.split("\n")[:2] == [str(packaged), "azure_devops"]

@@ -86,6 +86,28 @@ fn read(src: &str, verbatim: bool) -> Result<SnapshotInput<'_>> {
     Ok(input)
 }
 
+/// Reads a `credentials` object alone (the framed routing entry point): a
+/// JSON object of strings, in order, refused as the input form refuses it,
+/// with paths under `credentials`.
+pub fn read_credentials(src: &str) -> Result<Pairs<'_>> {
+    if src.len() > limits::MAX_INPUT_BYTES {
+        return Err(input_too_large(src.len()));
+    }
+    let mut r = Reader {
+        src,
+        pos: 0,
+        path: vec![Seg::Key(Cow::Borrowed("credentials"))],
+        ordered: false,
+        verbatim: false,
+    };
+    let pairs = r.string_map()?;
+    r.ws();
+    if r.pos != r.src.len() {
+        return Err(r.syntax("unexpected characters after the credentials object"));
+    }
+    Ok(pairs)
+}
+
 /// Reads a snapshot payload (a request body, contract section 4): exactly the
 /// payload's fields, each record's fields in contract order, the checkpoint an
 /// object. Only the shape and types are checked here; the rules of the values

@@ -2,7 +2,7 @@
 
 A drop-in for the request-building part of spec-kitty's `sync_publish`: the
 endpoint, the headers in wire order, the body bytes and the idempotency key
-all come from the WebAssembly component (`dist/tracker_publish.wasm`, run by
+all come from the WebAssembly component (`dist/tracker_publish_full.wasm`, run by
 wasmtime-py), which is the one place the contract is implemented. This
 module only moves values in and out.
 
@@ -88,19 +88,7 @@ class PublishRequest:
     idempotency_key: str
 
 
-_SCHEMES = {"v1": {"idempotency": "v1"}, "content": {"idempotency": "content"}}
-
-
-class _Options:
-    # wasmtime-py lowers a record from an object's attributes.
-    __slots__ = ("idempotency",)
-
-    def __init__(self, idempotency: str) -> None:
-        self.idempotency = idempotency
-
-
-_OPTIONS = {name: _Options(name) for name in _SCHEMES}
-
+_SCHEMES = ("v1", "content")
 
 # wasmtime lifts at most 128 MiB per call (its default hostcall fuel, which
 # wasmtime-py's API does not expose); the body is one string, so this is the
@@ -144,12 +132,27 @@ def _describe(e: Exception) -> str:
     return str(e).split("\n", 1)[0][:120]
 
 
-def _options(idempotency: Any) -> _Options:
-    options = _OPTIONS.get(idempotency) if isinstance(idempotency, str) else None
-    if options is None:
-        found = json.dumps(idempotency[:40]) if isinstance(idempotency, str) else type(idempotency).__name__
-        raise PublishError("invalid-input", f'options.idempotency: expected "v1" or "content", found {found}')
-    return options
+def _scheme(idempotency: Any) -> str:
+    if idempotency in _SCHEMES and type(idempotency) is str:
+        return idempotency
+    found = json.dumps(idempotency[:40]) if isinstance(idempotency, str) else type(idempotency).__name__
+    raise PublishError("invalid-input", f'options.idempotency: expected "v1" or "content", found {found}')
+
+
+def _request(frame: str) -> PublishRequest:
+    """A `build-snapshot-payload-framed` result (WIT interface `framed`): fields split at U+000A, the last one whole."""
+    if frame.startswith("ok\n"):
+        _, endpoint, key, count, rest = frame.split("\n", 4)
+        n = 2 * int(count)
+        fields = rest.split("\n", n)
+        return PublishRequest(
+            endpoint=endpoint,
+            headers=list(zip(fields[0:n:2], fields[1:n:2])),
+            body=fields[n].encode("utf-8"),
+            idempotency_key=key,
+        )
+    _, kind, message = frame.split("\n", 2)
+    raise PublishError(kind, message)
 
 
 def build_snapshot_payload(input: Mapping[str, Any] | str | bytes, *, idempotency: str = "v1") -> PublishRequest:
@@ -165,28 +168,20 @@ def build_snapshot_payload(input: Mapping[str, Any] | str | bytes, *, idempotenc
 
     Raises `PublishError` for a refused input, with the field path in the message.
     """
-    options = _options(idempotency)
+    scheme = _scheme(idempotency)
     rt = runtime()
     text = _input_json(input)
     try:
         try:
-            r = rt.call("build-snapshot-payload-json-text", text, options)
+            frame = rt.call("build-snapshot-payload-framed", text, scheme)
         except UnicodeEncodeError:
             # A lone surrogate: sent escaped, so the core names the field.
-            r = rt.call("build-snapshot-payload-json-text", _input_json(input, ascii_only=True), options)
+            frame = rt.call("build-snapshot-payload-framed", _input_json(input, ascii_only=True), scheme)
     except ComponentFailure as e:
         if _HOSTCALL_FUEL in str(e):
             raise PublishError("too-large", _FUEL_MESSAGE) from None
         raise
-    p = r.payload
-    if r.tag != "ok":
-        raise PublishError(p.kind, p.message)
-    return PublishRequest(
-        endpoint=p.endpoint,
-        headers=p.headers,
-        body=p.body.encode("utf-8"),
-        idempotency_key=getattr(p, "idempotency-key"),
-    )
+    return _request(frame)
 
 
 _JSON_KIND = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", list: "an array", tuple: "an array", dict: "an object"}
@@ -230,14 +225,19 @@ def resolve_resource_routing(provider: str, credentials: Mapping[str, Any]) -> t
     """
     if not isinstance(provider, str):
         raise PublishError("invalid-input", f"provider: expected a string, found {_kind(provider)}")
-    pairs = credential_pairs(credentials)
+    if type(credentials) is not dict or not all(type(k) is str and type(v) is str for k, v in credentials.items()):
+        credentials = dict(credential_pairs(credentials))
     try:
-        routed = runtime().call("resolve-resource-routing", provider, pairs)
+        # The credentials as a JSON object of strings, in order (WIT interface `framed`).
+        frame = runtime().call("resolve-resource-routing-framed", provider, json.dumps(credentials, ensure_ascii=False))
     except UnicodeEncodeError:
         raise PublishError("invalid-input", "provider or credentials: not valid Unicode (a lone surrogate)") from None
-    if routed is None:
+    if frame == "none":
         return None, None
-    return getattr(routed, "resource-type"), getattr(routed, "resource-id")
+    tag, first, last = frame.split("\n", 2)
+    if tag != "some":
+        raise PublishError(first, last)
+    return first, last
 
 
 def normalize_provider(provider: str) -> str:

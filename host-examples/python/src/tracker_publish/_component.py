@@ -40,14 +40,29 @@ WASM_ENV = "TRACKER_PUBLISH_WASM"
 #: Environment variable naming the compiled-component cache directory; `off` disables the cache.
 CACHE_ENV = "TRACKER_PUBLISH_CACHE_DIR"
 
-#: The exports the package calls, by WIT name.
-EXPORTS = (
-    "normalize-provider",
-    "resolve-resource-routing",
-    "build-snapshot-payload-json",
-    "build-snapshot-payload-json-text",
-    "decide-retry",
-)
+#: The interface of one string in, one string out per call (world `tracker-publish-full`).
+FRAMED_INTERFACE = "spec-kitty:tracker/framed@0.1.0"
+
+#: The exports the package calls, by interface and WIT name.
+EXPORTS = {
+    INTERFACE: (
+        "normalize-provider",
+        "resolve-resource-routing",
+        "build-snapshot-payload-json",
+        "build-snapshot-payload-json-text",
+        "decide-retry",
+    ),
+    # wasmtime-py builds a Python object per WIT type of a signature on every
+    # call, so the hot calls go through these (about 6x cheaper there).
+    FRAMED_INTERFACE: (
+        "resolve-resource-routing-framed",
+        "build-snapshot-payload-framed",
+    ),
+}
+
+#: The component file, in the package and in a checkout's dist/: the full
+#: world, the one that exports `framed`.
+WASM_NAME = "tracker_publish_full.wasm"
 
 # A cache file is the serialized component followed by the SHA-256 of it:
 # a torn or damaged file is never handed to `deserialize`.
@@ -59,12 +74,12 @@ class ComponentFailure(RuntimeError):
 
 
 def _checkout_wasm() -> Path | None:
-    """In a source checkout (src/tracker_publish of host-examples/python), the repository's dist/tracker_publish.wasm."""
+    """In a source checkout (src/tracker_publish of host-examples/python), the repository's dist/tracker_publish_full.wasm."""
     here = Path(__file__).resolve().parent
     if here.parent.name != "src" or len(here.parents) < 4:
         return None
     repo = here.parents[3]
-    candidate = repo / "dist" / "tracker_publish.wasm"
+    candidate = repo / "dist" / WASM_NAME
     if (repo / "wit" / "tracker.wit").is_file() and candidate.is_file():
         return candidate
     return None
@@ -74,7 +89,7 @@ def wasm_path() -> Path | None:
     """Where the component is loaded from; None means the copy inside the package (importlib.resources).
 
     `TRACKER_PUBLISH_WASM` when set; else, in a source checkout, the
-    repository's `dist/tracker_publish.wasm` (what `make build` writes); else
+    repository's `dist/tracker_publish_full.wasm` (what `make build` writes); else
     the copy shipped inside this package.
     """
     env = os.environ.get(WASM_ENV)
@@ -90,8 +105,8 @@ def _wasm_bytes() -> tuple[bytes, str]:
         return path.read_bytes(), str(path)
     import importlib.resources
 
-    res = importlib.resources.files(__package__) / "tracker_publish.wasm"
-    return res.read_bytes(), "the tracker_publish package (tracker_publish.wasm)"
+    res = importlib.resources.files(__package__) / WASM_NAME
+    return res.read_bytes(), f"the tracker_publish package ({WASM_NAME})"
 
 
 def wasmtime_version() -> str:
@@ -213,7 +228,7 @@ def load_component(engine: wasmtime.Engine) -> tuple[Component, bool]:
 
 def _where() -> str:
     path = wasm_path()
-    return str(path) if path is not None else "the tracker_publish package (tracker_publish.wasm)"
+    return str(path) if path is not None else f"the tracker_publish package ({WASM_NAME})"
 
 
 class Instance:
@@ -222,16 +237,17 @@ class Instance:
     def __init__(self, engine: wasmtime.Engine, component: Component) -> None:
         self.store = wasmtime.Store(engine)
         inst = Linker(engine).instantiate(self.store, component)
-        iface = component.get_export_index(INTERFACE)
-        if iface is None:
-            raise ComponentFailure(f"the component does not export {INTERFACE}")
         self.funcs: dict[str, Any] = {}
-        for name in EXPORTS:
-            idx = component.get_export_index(name, iface)
-            func = inst.get_func(self.store, idx) if idx is not None else None
-            if func is None:
-                raise ComponentFailure(f"the component does not export {INTERFACE}#{name} (an older tracker_publish.wasm?)")
-            self.funcs[name] = func
+        for interface, names in EXPORTS.items():
+            iface = component.get_export_index(interface)
+            if iface is None:
+                raise ComponentFailure(f"the component does not export {interface} (not {WASM_NAME}, or an older one?)")
+            for name in names:
+                idx = component.get_export_index(name, iface)
+                func = inst.get_func(self.store, idx) if idx is not None else None
+                if func is None:
+                    raise ComponentFailure(f"the component does not export {interface}#{name} (an older {WASM_NAME}?)")
+                self.funcs[name] = func
 
 
 class Runtime:
