@@ -18,9 +18,8 @@ compiled form is cached in the user's cache directory (see `_component`).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ._component import CACHE_ENV, WASM_ENV, ComponentFailure, runtime, wasm_path
 
@@ -99,7 +98,6 @@ _FUEL_MESSAGE = (
     "not settable through wasmtime-py's API); the tracker-publish command has no such limit"
 )
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _input_json(input: Any, ascii_only: bool = False) -> str:
@@ -112,7 +110,11 @@ def _input_json(input: Any, ascii_only: bool = False) -> str:
     """
     if isinstance(input, str):
         # A surrogate is only valid JSON inside a string: escaped, it stays there.
-        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", input) if ascii_only else input
+        if not ascii_only:
+            return input
+        import re  # only for a text holding a lone surrogate: not at import time
+
+        return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", input)
     if isinstance(input, (bytes, bytearray, memoryview)):
         try:
             return bytes(input).decode("utf-8")
@@ -250,4 +252,19 @@ def normalize_provider(provider: str) -> str:
         raise PublishError("invalid-input", "provider: not valid Unicode (a lone surrogate)") from None
 
 
-from ._publish import HOST_ERROR_KINDS, PublishResult, RetryOptions, decide_retry, publish  # noqa: E402 (they use PublishError)
+_LAZY = ("HOST_ERROR_KINDS", "PublishResult", "RetryOptions", "decide_retry", "publish")
+
+if TYPE_CHECKING:
+    from ._publish import HOST_ERROR_KINDS, PublishResult, RetryOptions, decide_retry, publish
+
+
+def __getattr__(name: str) -> Any:
+    # The sending half loads on first use (PEP 562): a process that only
+    # builds requests skips its import at start-up.
+    if name in _LAZY:
+        from . import _publish
+
+        value = getattr(_publish, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

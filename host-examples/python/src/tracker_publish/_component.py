@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -154,12 +152,21 @@ def cache_dir() -> Path | None:
     return root / "tracker-publish"
 
 
+def _machine() -> str:
+    """`platform.machine()`, without importing `platform` (a few ms at start-up) where `os.uname` has it."""
+    if hasattr(os, "uname"):
+        return os.uname().machine
+    import platform
+
+    return platform.machine()
+
+
 def cache_file(wasm: bytes) -> Path | None:
     """The cache entry for this component under this wasmtime-py on this machine."""
     d = cache_dir()
     if d is None:
         return None
-    key = f"wasmtime-{wasmtime_version()}-{sys.platform}-{platform.machine()}-{hashlib.sha256(wasm).hexdigest()[:32]}"
+    key = f"wasmtime-{wasmtime_version()}-{sys.platform}-{_machine()}-{hashlib.sha256(wasm).hexdigest()[:32]}"
     return d / f"{key}.cwasm"
 
 
@@ -193,6 +200,8 @@ def _write_cached(component: Component, path: Path) -> None:
     try:
         blob = bytes(component.serialize())
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        import tempfile  # only when writing the cache: not at import time
+
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".cwasm", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:

@@ -8,7 +8,6 @@ package. Every attempt sends the same bytes under the same Idempotency-Key.
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -16,6 +15,12 @@ from typing import TYPE_CHECKING, Any, Callable
 from wasmtime.component import Variant
 
 from ._component import runtime
+
+
+def _random32() -> int:
+    import random  # on a retry only: not at import time
+
+    return random.getrandbits(32)
 
 if TYPE_CHECKING:
     import httpx
@@ -148,7 +153,7 @@ def publish(
                     "earlier_unanswered": earlier_unanswered,
                     "retry_after": answer.headers.get("retry-after") if answer is not None else None,
                     "now_unix_ms": int(time.time() * 1000),
-                    "random": random.getrandbits(32),
+                    "random": _random32(),
                 },
                 retry,
             )
