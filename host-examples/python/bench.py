@@ -8,10 +8,13 @@ Payload: `tracker_publish.build_snapshot_payload` on the input as a dict (as
 spec-kitty holds it: `json.dumps` inside) and as JSON text, against
 bench/cli_baseline.py's `build` (the CLI's dict, `json.dumps`, sha256), timed
 round-robin so each ratio sees the same machine load; both sides are checked
-to give the same bytes first. Where the time goes: `json.dumps` of the input,
-the component call alone (text in, wasmtime-py's lifting of the result), the
-body's `encode`. Routing and `normalize_provider`: per call, the median of
-batches. `--startup`: whole fresh processes timing `import tracker_publish`
+to give the same bytes first. Where the time goes: `json.dumps` of the input
+(dict only); the component call alone (`build-snapshot-payload-framed`, the
+package's path; and `build-snapshot-payload-json-text`, typed, for
+comparison), and inside it the input's UTF-8 encode and the result's decode
+as wasmtime-py does them; the package's unframing (body bytes out). Routing
+(framed, the package's path; and the typed export) and `normalize_provider`:
+per call, the median of batches. `--startup`: whole fresh processes timing `import tracker_publish`
 plus the first call, with the compiled component in the cache (and, for
 comparison, with the cache off, and the `import wasmtime` part alone).
 Prints medians with p25/p75; `--json` prints one JSON object.
@@ -93,8 +96,8 @@ def payload(args) -> dict:
 
     opts = Options()
     dumped = json.dumps(inp, ensure_ascii=False)
-    body_text = body.decode("utf-8")
     frame = rt.call("build-snapshot-payload-framed", dumped, "v1")
+    frame_utf8 = frame.encode("utf-8")
     it = args.iterations
     r = round_robin(
         {
@@ -104,8 +107,11 @@ def payload(args) -> dict:
             "json_dumps_ms": lambda: json.dumps(inp, ensure_ascii=False),
             "call_ms": lambda: rt.call("build-snapshot-payload-framed", dumped, "v1"),
             "call_typed_text_ms": lambda: rt.call("build-snapshot-payload-json-text", dumped, opts),
-            "split_frame_ms": lambda: frame.split("\n", 10),
-            "encode_body_ms": lambda: body_text.encode("utf-8"),
+            # Inside call_ms, as wasmtime-py does them: the input's UTF-8
+            # encode before the call, the result's decode after it.
+            "lower_encode_ms": lambda: dumped.encode("utf-8"),
+            "lift_decode_ms": lambda: bytearray(frame_utf8).decode("utf-8"),
+            "unframe_ms": lambda: tracker_publish._request(frame),
         },
         it,
     )

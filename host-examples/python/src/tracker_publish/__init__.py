@@ -142,19 +142,25 @@ def _scheme(idempotency: Any) -> str:
 
 
 def _request(frame: str) -> PublishRequest:
-    """A `build-snapshot-payload-framed` result (WIT interface `framed`): fields split at U+000A, the last one whole."""
-    if frame.startswith("ok\n"):
-        _, endpoint, key, count, rest = frame.split("\n", 4)
-        n = 2 * int(count)
-        fields = rest.split("\n", n)
-        return PublishRequest(
-            endpoint=endpoint,
-            headers=list(zip(fields[0:n:2], fields[1:n:2])),
-            body=fields[n].encode("utf-8"),
-            idempotency_key=key,
-        )
-    _, kind, message = frame.split("\n", 2)
-    raise PublishError(kind, message)
+    """A `build-snapshot-payload-framed` result (WIT interface `framed`): fields up to U+000A, the body the rest."""
+    if not frame.startswith("ok\n"):
+        _, kind, message = frame.split("\n", 2)
+        raise PublishError(kind, message)
+    find = frame.index
+    a = find("\n", 3)
+    b = find("\n", a + 1)
+    c = find("\n", b + 1)
+    headers = []
+    at = c + 1
+    for _ in range(int(frame[b + 1 : c])):
+        d = find("\n", at)
+        e = find("\n", d + 1)
+        headers.append((frame[at:d], frame[d + 1 : e]))
+        at = e + 1
+    # One encode of the whole frame, then the body's bytes: no copy of the
+    # body as text first (the fields before it are short).
+    head = len(frame[:at].encode("utf-8"))
+    return PublishRequest(endpoint=frame[3:a], headers=headers, body=frame.encode("utf-8")[head:], idempotency_key=frame[a + 1 : b])
 
 
 def build_snapshot_payload(input: Mapping[str, Any] | str | bytes, *, idempotency: str = "v1") -> PublishRequest:
