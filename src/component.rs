@@ -254,21 +254,12 @@ mod full {
     }
 
     impl framed::Guest for Component {
-        fn resolve_resource_routing_framed(provider: String, credentials: String) -> String {
-            crate::resolve_resource_routing_framed(&provider, &credentials)
+        fn resolve_resource_routing_framed(request: String) -> String {
+            crate::resolve_resource_routing_framed(&request)
         }
 
-        fn build_snapshot_payload_framed(
-            input_: String,
-            idempotency: wit::IdempotencyScheme,
-        ) -> String {
-            crate::build_snapshot_payload_framed(
-                &input_,
-                match idempotency {
-                    wit::IdempotencyScheme::V1 => IdempotencyScheme::V1,
-                    wit::IdempotencyScheme::Content => IdempotencyScheme::Content,
-                },
-            )
+        fn build_snapshot_payload_framed(request: String) -> String {
+            crate::build_snapshot_payload_framed(&request)
         }
     }
 

@@ -10,10 +10,18 @@
 use crate::error::{ErrorKind, PublishError};
 use crate::{IdempotencyScheme, PublishOptions};
 
-/// `resolve-resource-routing` with the credentials as a JSON object of
-/// strings: `none`, `some\n<resource-type>\n<resource-id>`, or
-/// `error\n<error-kind>\n<message>` when `credentials` is not such an object.
-pub fn resolve_resource_routing_framed(provider: &str, credentials: &str) -> String {
+/// `resolve-resource-routing` for `<credentials>\n<provider>`: the
+/// credentials as a JSON object of strings (no raw line feed, which JSON
+/// allows only as white space), then the provider, whole. The result is
+/// `none`, `some\n<resource-type>\n<resource-id>`, or
+/// `error\n<error-kind>\n<message>`.
+pub fn resolve_resource_routing_framed(request: &str) -> String {
+    let Some((credentials, provider)) = request.split_once('\n') else {
+        return error_frame(&PublishError::new(
+            ErrorKind::InvalidInput,
+            "request: expected the credentials, a line feed, then the provider",
+        ));
+    };
     let pairs = match crate::json::read_credentials(credentials) {
         Ok(pairs) => pairs,
         Err(e) => return error_frame(&e),
@@ -25,10 +33,20 @@ pub fn resolve_resource_routing_framed(provider: &str, credentials: &str) -> Str
     }
 }
 
-/// `build-snapshot-payload-json-text` as one frame:
+/// `build-snapshot-payload-json-text` for the JSON form of the input, or
+/// `content\n` (or `v1\n`) before it: a JSON text never starts with a
+/// letter other than `t`, `f`, `n`, so the prefix is unambiguous, and the
+/// default scheme (`v1`, the CLI's) needs no copy of a big input to add it.
+/// As one frame:
 /// `ok\n<endpoint>\n<idempotency-key>\n<header count>\n<name>\n<value>...\n<body>`
 /// or `error\n<error-kind>\n<message>`.
-pub fn build_snapshot_payload_framed(input: &str, idempotency: IdempotencyScheme) -> String {
+pub fn build_snapshot_payload_framed(request: &str) -> String {
+    let (idempotency, input) = if let Some(input) = request.strip_prefix("content\n") {
+        (IdempotencyScheme::Content, input)
+    } else {
+        let input = request.strip_prefix("v1\n").unwrap_or(request);
+        (IdempotencyScheme::V1, input)
+    };
     let r = match crate::build_snapshot_payload_json(input, &PublishOptions { idempotency }) {
         Ok(r) => r,
         Err(e) => return error_frame(&e),
@@ -91,16 +109,21 @@ mod tests {
     #[test]
     fn routing_frames_keep_any_credential_value_whole() {
         let creds = r#"{"2":"x","project_key":" A\nB\u2028 ","team_id":"t"}"#;
+        let route = |provider: &str, creds: &str| {
+            resolve_resource_routing_framed(&format!("{creds}\n{provider}"))
+        };
+        assert_eq!(route("jira", creds), "some\njira_project\nA\nB");
+        assert_eq!(route("linear", creds), "some\nlinear_team\nt");
+        assert_eq!(route("Jira", creds), "none");
+        assert_eq!(route("jira", "{}"), "none");
         assert_eq!(
-            resolve_resource_routing_framed("jira", creds),
-            "some\njira_project\nA\nB"
+            route("jira\nlinear", creds),
+            "none",
+            "a provider is the rest, whole"
         );
-        assert_eq!(
-            resolve_resource_routing_framed("linear", creds),
-            "some\nlinear_team\nt"
+        assert!(
+            resolve_resource_routing_framed("{}").starts_with("error\ninvalid-input\nrequest: ")
         );
-        assert_eq!(resolve_resource_routing_framed("Jira", creds), "none");
-        assert_eq!(resolve_resource_routing_framed("jira", "{}"), "none");
     }
 
     #[test]
@@ -113,19 +136,34 @@ mod tests {
             (r#"{"a":"s3cret","a":"b"}"#, "credentials.a: repeated key"),
         ] {
             assert_eq!(
-                resolve_resource_routing_framed("jira", bad),
+                resolve_resource_routing_framed(&format!("{bad}\njira")),
                 format!("error\ninvalid-input\n{message}")
             );
         }
-        let f = resolve_resource_routing_framed("jira", r#"{"a":"s3cret"} x"#);
+        let f = resolve_resource_routing_framed("{\"a\":\"s3cret\"} x\njira");
         assert!(f.starts_with("error\ninvalid-input\ncredentials"), "{f}");
         assert!(!f.contains("s3cret"));
     }
 
     #[test]
     fn payload_errors_are_framed_with_their_kind() {
-        let f = build_snapshot_payload_framed("[]", IdempotencyScheme::V1);
-        assert!(f.starts_with("error\ninvalid-input\n"), "{f}");
+        let bad = [
+            "[]",
+            "v1\n[]",
+            "content\n[]",
+            "",
+            "v1",
+            "V1\n{}",
+            "v2\n{}",
+            "\n{}",
+        ];
+        for bad in bad {
+            let f = build_snapshot_payload_framed(bad);
+            assert!(
+                f.starts_with("error\ninvalid-input\ninput: "),
+                "{bad:?}: {f}"
+            );
+        }
         for (n, want) in [
             (0, "0"),
             (4, "4"),

@@ -16,12 +16,24 @@ use tracker_publish::{
 fn trial(entry: &'static str, case: Case) -> Trial {
     Trial::test(format!("{entry}::{}", case.name), move || {
         let options = PublishOptions::default();
+        let content = PublishOptions {
+            idempotency: IdempotencyScheme::Content,
+        };
         let got = match entry {
             "json" => build_snapshot_payload_json(&case.input_json, &options).into(),
-            "framed" => unframe(&build_snapshot_payload_framed(
-                &case.input_json,
-                IdempotencyScheme::V1,
-            ))?,
+            "framed" => unframe(&build_snapshot_payload_framed(&case.input_json))?,
+            "framed-content" => {
+                let r = build_snapshot_payload_json(&case.input_json, &content).into();
+                let got = unframe(&build_snapshot_payload_framed(&format!(
+                    "content\n{}",
+                    case.input_json
+                )))?;
+                return if got == r {
+                    Ok(())
+                } else {
+                    Err(format!("framed {got:?} is not {r:?}").into())
+                };
+            }
             _ => build_snapshot_payload(&typed_input(&case.input), &options).into(),
         };
         check(&case, &got).map_err(Into::into)
@@ -68,6 +80,7 @@ fn main() {
     for case in cases {
         trials.push(trial("json", case.clone()));
         trials.push(trial("framed", case.clone()));
+        trials.push(trial("framed-content", case.clone()));
         trials.push(trial("typed", case));
     }
     libtest_mimic::run(&args, trials).exit();

@@ -278,15 +278,15 @@ export interface AttemptInfo {
  * The full component's `framed` interface as it stands: one string in, one
  * string out, fields joined by U+000A with the last one whole (WIT docs).
  * Made for wasmtime-py; in JS the typed entries are as fast. Throws
- * PublishError (`invalid-input`) for a non-string or ill-formed argument;
+ * PublishError (`invalid-input`) for a non-string or ill-formed request;
  * the component's own refusals come back inside the frame (`error`, kind,
  * message).
  */
 export declare const framed: {
-  /** `none`, `some\n<resource-type>\n<resource-id>` or `error\n<kind>\n<message>`; `credentials` is JSON text of an object of strings. */
-  resolveResourceRoutingFramed(provider: string, credentials: string): string;
-  /** `ok\n<endpoint>\n<idempotency-key>\n<header count>\n<name>\n<value>...\n<body>` or `error\n<kind>\n<message>`; `input` is JSON text. */
-  buildSnapshotPayloadFramed(input: string, idempotency?: 'v1' | 'content'): string;
+  /** `request` is `<credentials as JSON text>\n<provider>`; returns `none`, `some\n<resource-type>\n<resource-id>` or `error\n<kind>\n<message>`. */
+  resolveResourceRoutingFramed(request: string): string;
+  /** `request` is the input as JSON text (scheme v1), or `content\n` before it; returns `ok\n<endpoint>\n<idempotency-key>\n<header count>\n<name>\n<value>...\n<body>` or `error\n<kind>\n<message>`. */
+  buildSnapshotPayloadFramed(request: string): string;
 };
 
 /** One finished attempt, for decideRetry (WIT `attempt-report`). */

@@ -546,24 +546,20 @@ function framedText(value, path) {
  * completeness and for checking other hosts' frames. Full component.
  */
 export const framed = Object.freeze({
-  /** `resolve-resource-routing-framed`: `credentials` as JSON text of an object of strings. */
-  resolveResourceRoutingFramed(provider, credentials) {
-    const p = framedText(provider, 'provider');
-    const c = framedText(credentials, 'credentials');
+  /** `resolve-resource-routing-framed`: `request` is `<credentials JSON>\n<provider>`. */
+  resolveResourceRoutingFramed(request) {
+    const text = framedText(request, 'request');
     try {
-      return fullComponent().framed.resolveResourceRoutingFramed(p, c);
+      return fullComponent().framed.resolveResourceRoutingFramed(text);
     } catch (e) {
       throw fromComponent(e);
     }
   },
-  /** `build-snapshot-payload-framed`: `input` as JSON text, `idempotency` `v1` (default) or `content`. */
-  buildSnapshotPayloadFramed(input, idempotency = 'v1') {
-    const text = framedText(input, 'input');
-    if (idempotency !== 'v1' && idempotency !== 'content') {
-      throw invalid('idempotency', `expected "v1" or "content", found ${describe(idempotency)}`);
-    }
+  /** `build-snapshot-payload-framed`: `request` is the input as JSON text (scheme v1), or `content\n` before it. */
+  buildSnapshotPayloadFramed(request) {
+    const text = framedText(request, 'request');
     try {
-      return fullComponent().framed.buildSnapshotPayloadFramed(text, idempotency);
+      return fullComponent().framed.buildSnapshotPayloadFramed(text);
     } catch (e) {
       throw fromComponent(e);
     }

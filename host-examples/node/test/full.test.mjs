@@ -102,7 +102,7 @@ describe('framed', () => {
       await t.test(c.name, () => {
         const text = JSON.stringify(c.input);
         for (const idempotency of ['v1', 'content']) {
-          const frame = framed.buildSnapshotPayloadFramed(text, idempotency);
+          const frame = framed.buildSnapshotPayloadFramed(idempotency === 'v1' ? text : `${idempotency}\n${text}`);
           let want;
           try {
             const r = buildSnapshotPayload(text, { idempotency });
@@ -125,10 +125,10 @@ describe('framed', () => {
     for (const provider of ['jira', 'linear', 'Jira', '']) {
       const r = resolveResourceRouting(provider, new Map(Object.entries(JSON.parse(text))));
       const want = r === null ? 'none' : `some\n${r.resourceType}\n${r.resourceId}`;
-      assert.equal(framed.resolveResourceRoutingFramed(provider, text), want, provider);
+      assert.equal(framed.resolveResourceRoutingFramed(`${text}\n${provider}`), want, provider);
     }
-    assert.equal(framed.resolveResourceRoutingFramed('jira', '{"project_key":1}'), 'error\ninvalid-input\ncredentials.project_key: expected a string, found a number');
-    assert.equal(refusal(() => framed.resolveResourceRoutingFramed('jira', credentials)).message, 'credentials: expected a string, found an object');
-    assert.equal(refusal(() => framed.buildSnapshotPayloadFramed('{}', 'v2')).kind, 'invalid-input');
+    assert.equal(framed.resolveResourceRoutingFramed('{"project_key":1}\njira'), 'error\ninvalid-input\ncredentials.project_key: expected a string, found a number');
+    assert.equal(refusal(() => framed.resolveResourceRoutingFramed(credentials)).message, 'request: expected a string, found an object');
+    assert.ok(framed.buildSnapshotPayloadFramed('v2\n{}').startsWith('error\ninvalid-input\ninput: '));
   });
 });

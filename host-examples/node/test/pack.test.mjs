@@ -123,10 +123,10 @@ const scope: TrackerScope = storeScope('jira', 'acme', new Map([['project_key', 
 const when: string | null = storedTimestamp(null);
 const rows: StoredIssueRow[] = [{ identity: 'jira:1', payload: '{}' }];
 const stored: PublishRequest = buildSnapshotPayloadFromStore({ ...input, issues: [] }, rows, { idempotency: 'v1' });
-const frame: string = framed.buildSnapshotPayloadFramed(JSON.stringify(input), 'content');
-const routed: string = framed.resolveResourceRoutingFramed('jira', '{"project_key":"A"}');
-// @ts-expect-error: the framed entries take JSON text, not objects
-framed.resolveResourceRoutingFramed('jira', { project_key: 'A' });
+const frame: string = framed.buildSnapshotPayloadFramed('content\\n' + JSON.stringify(input));
+const routed: string = framed.resolveResourceRoutingFramed('{"project_key":"A"}\\njira');
+// @ts-expect-error: the framed entries take one string
+framed.resolveResourceRoutingFramed('{}', 'jira');
 // @ts-expect-error: verifySnapshot takes bytes or a string
 verifySnapshot(42, 'key');
 // @ts-expect-error: pairs are of strings

@@ -96,7 +96,7 @@ def test_framed_and_typed_payload_agree_for_every_vector():
         text = json.dumps(case["input"], ensure_ascii=False)
         for scheme in ("v1", "content"):
             typed = rt.call("build-snapshot-payload-json-text", text, _Options(scheme))
-            frame = rt.call("build-snapshot-payload-framed", text, scheme)
+            frame = rt.call("build-snapshot-payload-framed", f"{scheme}\n{text}")
             if typed.tag == "ok":
                 p = typed.payload
                 n = len(p.headers)
@@ -119,12 +119,12 @@ def test_framed_and_typed_routing_agree():
             creds = {keys[(i + j) % len(keys)]: values[(i * j) % len(values)] for j in range(3)}
             creds[keys[i % 2]] = value
             typed = rt.call("resolve-resource-routing", provider, list(creds.items()))
-            frame = rt.call("resolve-resource-routing-framed", provider, json.dumps(creds, ensure_ascii=i % 2 == 0))
+            frame = rt.call("resolve-resource-routing-framed", json.dumps(creds, ensure_ascii=i % 2 == 0) + "\n" + provider)
             want = "none" if typed is None else f"some\n{getattr(typed, 'resource-type')}\n{getattr(typed, 'resource-id')}"
             assert frame == want, (provider, creds)
     # Not an object of strings: refused as the JSON form refuses it, never the value.
     for bad, message in [('{"project_key": 1}', "credentials.project_key: expected a string, found a number"), ("[]", "credentials: expected an object of strings, found an array"), ('{"a": "s3cret"} x', None)]:
-        kind, _, text = rt.call("resolve-resource-routing-framed", "jira", bad).partition("\n")
+        kind, _, text = rt.call("resolve-resource-routing-framed", bad + "\njira").partition("\n")
         assert kind == "error" and text.startswith("invalid-input\n") and "s3cret" not in text, bad
         if message:
             assert text == "invalid-input\n" + message

@@ -141,6 +141,10 @@ def _scheme(idempotency: Any) -> str:
     raise PublishError("invalid-input", f'options.idempotency: expected "v1" or "content", found {found}')
 
 
+def _framed_request(scheme: str, text: str) -> str:
+    return text if scheme == "v1" else f"{scheme}\n{text}"
+
+
 def _request(frame: str) -> PublishRequest:
     """A `build-snapshot-payload-framed` result (WIT interface `framed`): fields up to U+000A, the body the rest."""
     if not frame.startswith("ok\n"):
@@ -181,10 +185,11 @@ def build_snapshot_payload(input: Mapping[str, Any] | str | bytes, *, idempotenc
     text = _input_json(input)
     try:
         try:
-            frame = rt.call("build-snapshot-payload-framed", text, scheme)
+            # The input alone means scheme v1 (WIT interface `framed`): no copy of it.
+            frame = rt.call("build-snapshot-payload-framed", _framed_request(scheme, text))
         except UnicodeEncodeError:
             # A lone surrogate: sent escaped, so the core names the field.
-            frame = rt.call("build-snapshot-payload-framed", _input_json(input, ascii_only=True), scheme)
+            frame = rt.call("build-snapshot-payload-framed", _framed_request(scheme, _input_json(input, ascii_only=True)))
     except ComponentFailure as e:
         if _HOSTCALL_FUEL in str(e):
             raise PublishError("too-large", _FUEL_MESSAGE) from None
@@ -236,8 +241,9 @@ def resolve_resource_routing(provider: str, credentials: Mapping[str, Any]) -> t
     if type(credentials) is not dict or not all(type(k) is str and type(v) is str for k, v in credentials.items()):
         credentials = dict(credential_pairs(credentials))
     try:
-        # The credentials as a JSON object of strings, in order (WIT interface `framed`).
-        frame = runtime().call("resolve-resource-routing-framed", provider, json.dumps(credentials, ensure_ascii=False))
+        # The credentials as a JSON object of strings, in order (json.dumps
+        # writes no line feed), a line feed, the provider (WIT interface `framed`).
+        frame = runtime().call("resolve-resource-routing-framed", json.dumps(credentials, ensure_ascii=False) + "\n" + provider)
     except UnicodeEncodeError:
         raise PublishError("invalid-input", "provider or credentials: not valid Unicode (a lone surrogate)") from None
     if frame == "none":
