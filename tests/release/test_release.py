@@ -109,6 +109,7 @@ def workspace_version() -> str:
 
 
 VERSION = workspace_version()
+REPOSITORY = workspace_field("repository")
 LICENSE_FILES = ["LICENSE-MIT", "LICENSE-APACHE"]
 WIT_PACKAGE = f"spec-kitty:tracker@{VERSION}"
 
@@ -250,6 +251,7 @@ class Release(unittest.TestCase):
         self.assertIn("License-Expression: MIT OR Apache-2.0\n", meta)
         for name in LICENSE_FILES:
             self.assertIn(f"License-File: {name}\n", meta)
+        self.assertIn(f"Project-URL: Repository, {REPOSITORY}\n", meta)
 
     def test_npm_tarball_installs_and_runs_every_vector_with_types(self):
         tgz = artifact("spec-kitty-tracker-publish-*.tgz")
@@ -263,6 +265,7 @@ class Release(unittest.TestCase):
         self.assertEqual(manifest["license"], "MIT OR Apache-2.0")
         self.assertIn("files", manifest)
         self.assertIn("package/README.md", names)
+        self.assertEqual(manifest["repository"]["url"], f"git+{REPOSITORY}.git")
         with TempDir() as tmp:
             app = tmp / "app"
             app.mkdir()
