@@ -6,6 +6,7 @@
 //   gen/tracker_publish_full.*     the same for dist/tracker_publish_full.wasm (store, receive)
 //   index.js, index.d.ts           the idiomatic API (src/) over those bindings
 //   package.json, README.md        what npm publishes
+//   LICENSE-MIT, LICENSE-APACHE    the license texts (from the repository's root)
 //
 // Run by `make node` (after `make build` and `npm ci` here). jco runs with:
 //   --instantiation sync   the bindings export `instantiate(getCoreModule, imports)`;
@@ -91,6 +92,9 @@ for (const name of components) {
 
 for (const f of ['index.js', 'index.d.ts']) copyFileSync(join(here, 'src', f), join(out, f));
 copyFileSync(join(here, 'README.md'), join(out, 'README.md'));
+// The license texts of the SPDX expression in `license` (the repository's).
+const licenses = ['LICENSE-MIT', 'LICENSE-APACHE'];
+for (const f of licenses) copyFileSync(join(root, f), join(out, f));
 
 const source = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
 const manifest = {
@@ -103,7 +107,7 @@ const manifest = {
   exports: { '.': { types: './index.d.ts', default: './index.js' }, './package.json': './package.json' },
   main: './index.js',
   types: './index.d.ts',
-  files: ['index.js', 'index.d.ts', 'gen/', 'README.md'],
+  files: ['index.js', 'index.d.ts', 'gen/', 'README.md', ...licenses],
   sideEffects: false,
   engines: source.engines,
   keywords: ['spec-kitty', 'tracker', 'webassembly', 'component-model', 'jco'],

@@ -2,18 +2,25 @@
 artifact alone (`make test-release`, part of `make test`).
 
 Every install happens in a fresh temporary directory outside the repository,
-holding only the artifact (and, as data, the shared vectors or a fixture):
-nothing there names a path into the repository. Two things come from the
-repository on purpose, as tools, not as part of what is tested:
+holding only the artifact and what the test writes there itself (the shared
+vectors as data, a fixture, the committed templates below): nothing there
+names a path into the repository, and the tests check it. What the
+temporary projects build with comes from the registries, at committed pins:
 
-- `tsc` (TypeScript, pinned in host-examples/node/package-lock.json), run
-  with the temporary project as its working directory, so the types it checks
-  are those of the installed package;
-- for the wasmtime embedding, the versions of the repository's Cargo.lock (its
-  text is copied into the generated project), the same dependency features
-  and build flags, and the repository's target/ as CARGO_TARGET_DIR, purely
-  as a build cache, so that wasmtime is not compiled again from cold. The embedding's bindings come from
-  the binary WIT package of dist/release, never from wit/.
+- the npm consumer (tests/release/npm-consumer/: package.json and
+  package-lock.json) gets TypeScript from the npm registry by `npm ci`, then
+  the tarball by `npm install --no-save`; its own node_modules/.bin/tsc checks
+  the installed package's types with --strict. npm's cache is the user's
+  (so the second run is offline);
+- the wasmtime embedding (tests/release/embed/: Cargo.toml, Cargo.lock,
+  src/main.rs) is built with `cargo build --locked`, its crates from
+  crates.io at the versions of the repository's Cargo.lock (a test checks
+  they agree). Its bindings come from the binary WIT package of dist/release,
+  never from wit/. Its Cargo target directory, a build cache outside the
+  repository, is $TRACKER_PUBLISH_EMBED_TARGET_DIR, else
+  ${XDG_CACHE_HOME:-~/.cache}/tracker-publish/release-embed-target: the
+  first run builds wasmtime from cold (11 minutes of CPU time: some 6
+  minutes on an idle 2-core machine), later runs reuse it (about 20 s).
 
 Python standard library only: `python3 tests/release/test_release.py -v`.
 """
@@ -41,16 +48,69 @@ VECTORS = REPO.parent / "shared" / "conformance" / "vectors.json"
 MIN_VECTORS = 34
 LEAN_BUDGET = 128 * 1024
 JCO = REPO / "host-examples" / "node" / "node_modules" / "@bytecodealliance" / "jco" / "dist" / "jco.js"
-TSC = REPO / "host-examples" / "node" / "node_modules" / "typescript" / "bin" / "tsc"
+EMBED = REPO / "tests" / "release" / "embed"
+NPM_CONSUMER = REPO / "tests" / "release" / "npm-consumer"
+# Build settings of the caller's that must not reach the embedding's build.
+EMBED_ENV_DROPPED = {"RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "CARGO_BUILD_TARGET"}
+
+
+def embed_target_dir() -> Path:
+    """The embedding's Cargo target directory: a build cache of the user's, outside the repository."""
+    given = os.environ.get("TRACKER_PUBLISH_EMBED_TARGET_DIR")
+    if given:
+        target = Path(given)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        cache = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+        target = cache / "tracker-publish" / "release-embed-target"
+    target = target.resolve()
+    if target == REPO or REPO in target.parents:
+        raise AssertionError(f"the embedding's target directory {target} is inside the repository")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def consumer_typescript() -> str:
+    """The TypeScript version the npm consumer's lockfile pins."""
+    lock = json.loads((NPM_CONSUMER / "package-lock.json").read_text())
+    return lock["packages"]["node_modules/typescript"]["version"]
+
+
+def lock_packages(path: Path) -> set[tuple[str, str, str]]:
+    """(name, version, source) of every [[package]] of a Cargo.lock."""
+    def field(block: str, key: str) -> str:
+        m = re.search(rf'^{key} = "([^"]*)"', block, re.M)
+        return m.group(1) if m else ""
+
+    blocks = path.read_text().split("[[package]]")[1:]
+    return {(field(b, "name"), field(b, "version"), field(b, "source")) for b in blocks}
+
+
+def assert_names_no_repo_path(test: unittest.TestCase, directory: Path) -> None:
+    """No file under `directory` (a temporary project) names the repository's path."""
+    needle = str(REPO).encode()
+    checked = 0
+    for path in directory.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            checked += 1
+            test.assertNotIn(needle, path.read_bytes(), f"{path} names the repository ({REPO})")
+    test.assertGreater(checked, 0, f"{directory}: no files")
+
+
+def workspace_field(key: str) -> str:
+    """A string of Cargo.toml's [workspace.package] (the one version, the one repository URL)."""
+    text = (REPO / "Cargo.toml").read_text()
+    section = text.split("[workspace.package]", 1)[1].split("\n[", 1)[0]
+    return re.search(rf'^{key} = "([^"]+)"', section, re.M).group(1)
 
 
 def workspace_version() -> str:
-    text = (REPO / "Cargo.toml").read_text()
-    section = text.split("[workspace.package]", 1)[1].split("\n[", 1)[0]
-    return re.search(r'^version = "([^"]+)"', section, re.M).group(1)
+    return workspace_field("version")
 
 
 VERSION = workspace_version()
+REPOSITORY = workspace_field("repository")
+LICENSE_FILES = ["LICENSE-MIT", "LICENSE-APACHE"]
 WIT_PACKAGE = f"spec-kitty:tracker@{VERSION}"
 
 
@@ -90,7 +150,7 @@ class TempDir:
 def archive_members(path: Path):
     """(name, bytes) of every file in an archive, or of the file itself."""
     name = path.name
-    if name.endswith((".tgz", ".tar.gz")):
+    if name.endswith((".tgz", ".tar.gz", ".crate")):
         with tarfile.open(path, "r:gz") as t:
             for m in t.getmembers():
                 if m.isfile():
@@ -164,6 +224,35 @@ class Release(unittest.TestCase):
                         self.assertFalse(needle in data, f"{member} names {needle.decode()}")
         self.assertGreater(checked, 5)
 
+    def test_every_archive_carries_the_license_texts(self):
+        """The crate, the npm tarball, the wheel and the sdist each hold
+        LICENSE-MIT and LICENSE-APACHE, byte for byte the repository's (read
+        from the archives themselves)."""
+        texts = {name: (REPO / name).read_bytes() for name in LICENSE_FILES}
+        run(["cargo", "package", "--quiet", "--allow-dirty", "--no-verify", "-p", "tracker-publish"], cwd=REPO)
+        crate = REPO / "target" / "package" / f"tracker-publish-{VERSION}.crate"
+        wheel = artifact("tracker_publish-*-py3-none-any.whl")
+        dist_info = f"tracker_publish-{VERSION}.dist-info"
+        archives = {
+            crate: f"tracker-publish-{VERSION}/",
+            artifact("spec-kitty-tracker-publish-*.tgz"): "package/",
+            wheel: f"{dist_info}/licenses/",
+            artifact("tracker_publish-*.tar.gz"): f"tracker_publish-{VERSION}/",
+        }
+        for path, prefix in archives.items():
+            members = dict(archive_members(path))
+            for name, text in texts.items():
+                with self.subTest(archive=path.name, file=name):
+                    member = f"{path.name}:{prefix}{name}"
+                    self.assertIn(member, members, sorted(members))
+                    self.assertEqual(members[member], text)
+        with zipfile.ZipFile(wheel) as z:
+            meta = z.read(f"{dist_info}/METADATA").decode()
+        self.assertIn("License-Expression: MIT OR Apache-2.0\n", meta)
+        for name in LICENSE_FILES:
+            self.assertIn(f"License-File: {name}\n", meta)
+        self.assertIn(f"Project-URL: Repository, {REPOSITORY}\n", meta)
+
     def test_npm_tarball_installs_and_runs_every_vector_with_types(self):
         tgz = artifact("spec-kitty-tracker-publish-*.tgz")
         with tarfile.open(tgz, "r:gz") as t:
@@ -176,13 +265,23 @@ class Release(unittest.TestCase):
         self.assertEqual(manifest["license"], "MIT OR Apache-2.0")
         self.assertIn("files", manifest)
         self.assertIn("package/README.md", names)
+        self.assertEqual(manifest["repository"]["url"], f"git+{REPOSITORY}.git")
         with TempDir() as tmp:
             app = tmp / "app"
             app.mkdir()
             shutil.copy(tgz, app / tgz.name)
-            (app / "package.json").write_text(json.dumps({"name": "app", "private": True, "type": "module"}))
-            env = {**os.environ, "npm_config_cache": str(tmp / "npm-cache"), "npm_config_update_notifier": "false"}
-            run(["npm", "install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", f"./{tgz.name}"], cwd=app, env=env)
+            for name in ["package.json", "package-lock.json"]:
+                shutil.copy(NPM_CONSUMER / name, app / name)
+            env = {**os.environ, "npm_config_update_notifier": "false"}
+            # TypeScript exactly as the committed lockfile pins it, then the tarball
+            # beside it (--no-save: the lockfile stays the committed one).
+            run(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"], cwd=app, env=env)
+            run(["npm", "install", "--no-save", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", f"./{tgz.name}"], cwd=app, env=env)
+            installed = json.loads((app / "node_modules" / "@spec-kitty" / "tracker-publish" / "package.json").read_text())
+            self.assertEqual(installed["version"], VERSION)
+            tsc = app / "node_modules" / ".bin" / "tsc"
+            self.assertTrue(tsc.exists(), "the consumer's own tsc")
+            self.assertEqual(run([str(tsc), "--version"], cwd=app, env=env).stdout.split()[-1], consumer_typescript())
             (app / "vectors.json").write_text(VECTORS.read_text())
             (app / "run.mjs").write_text(RUN_VECTORS_MJS)
             results = json.loads(run(["node", "run.mjs"], cwd=app).stdout)
@@ -192,7 +291,8 @@ class Release(unittest.TestCase):
                 "compilerOptions": {"strict": True, "noEmit": True, "module": "nodenext", "moduleResolution": "nodenext", "target": "es2022", "lib": ["es2022"], "types": []},
                 "files": ["usage.ts"],
             }))
-            run(["node", str(TSC), "-p", "tsconfig.json"], cwd=app)
+            run([str(tsc), "-p", "tsconfig.json"], cwd=app, env=env)
+            assert_names_no_repo_path(self, app)
 
     def check_vectors(self, results: dict, host: str):
         """Every shared case, each reported by name (stderr), against the results of `host`."""
@@ -238,26 +338,43 @@ class Release(unittest.TestCase):
             self.assertEqual(preview["idempotency_key"], case["expected"]["idempotency_key"])
 
     def test_component_in_a_fresh_wasmtime_embedding_from_the_binary_wit(self):
+        target = embed_target_dir()
         with TempDir() as tmp:
             project = tmp / "embed"
             (project / "src").mkdir(parents=True)
             (project / "wit").mkdir()
             shutil.copy(RELEASE / f"{WIT_PACKAGE}.wasm", project / "wit" / "tracker.wasm")
             shutil.copy(RELEASE / "tracker_publish.wasm", tmp / "tracker_publish.wasm")
-            (project / "Cargo.toml").write_text(embed_cargo_toml())
-            (project / "Cargo.lock").write_text((REPO / "Cargo.lock").read_text())
-            (project / "src" / "main.rs").write_text(EMBED_MAIN_RS)
-            env = {**os.environ, "CARGO_TARGET_DIR": str(REPO / "target")}
-            flags = repo_rustflags()
-            if flags is not None:
-                env["CARGO_BUILD_RUSTFLAGS"] = flags
-            run(["cargo", "build", "--release", "--quiet", "--offline"], cwd=project, env=env)
-            exe = REPO / "target" / "release" / "embed-check"
+            for name in ["Cargo.toml", "Cargo.lock", "src/main.rs"]:
+                shutil.copy(EMBED / name, project / name)
+            assert_names_no_repo_path(self, project)
+            # No build flags or target of the caller's leak in (the repository's
+            # remap flags live in its .cargo/config.toml, which Cargo does not
+            # read from the temporary directory).
+            env = {k: v for k, v in os.environ.items() if k not in EMBED_ENV_DROPPED}
+            env["CARGO_TARGET_DIR"] = str(target)
+            # --locked: exactly the versions of the committed Cargo.lock, from the registry.
+            run(["cargo", "build", "--release", "--quiet", "--locked"], cwd=project, env=env)
+            exe = target / "release" / "embed-check"
+            self.assertNotIn(str(REPO).encode(), exe.read_bytes(), f"{exe} names the repository")
             cases = vectors()
             lines = "".join(json.dumps({"name": c["name"], "input": json.dumps(c["input"])}) + "\n" for c in cases)
             out = run([str(exe), str(tmp / "tracker_publish.wasm")], cwd=tmp, stdin=lines).stdout
             # split("\n"), not splitlines(): bodies hold U+2028 and other separators.
             self.check_vectors({r["name"]: r for r in map(json.loads, out.strip("\n").split("\n"))}, "wasmtime-embed")
+
+    def test_the_embedding_lockfile_has_the_repository_versions(self):
+        """tests/release/embed/Cargo.lock resolves the crates the repository's
+        Cargo.lock resolves: each of its packages is there at the same version
+        (and from the same source)."""
+        repo = lock_packages(REPO / "Cargo.lock")
+        embed = lock_packages(EMBED / "Cargo.lock")
+        self.assertIn(("wasmtime", next(v for n, v, _ in repo if n == "wasmtime")), {(n, v) for n, v, _ in embed})
+        for package in embed:
+            if package[0] == "embed-check":
+                continue
+            with self.subTest(package[0]):
+                self.assertIn(package, repo, f"{package[0]} {package[1]}: not in the repository's Cargo.lock (see tests/release/embed/Cargo.toml to refresh it)")
 
 
 RUN_VECTORS_MJS = """
@@ -311,82 +428,6 @@ buildSnapshotPayload(input, { idempotency: 'v2' });
 // @ts-expect-error: the body is bytes or a string
 verifySnapshot(42, 'key');
 void again; void receipt; void scope; void when; void stored; void routing; void send;
-"""
-
-def embed_cargo_toml() -> str:
-    """The embedding's manifest. Its dependencies are the repository host's
-    (the text of its tables, without the path dependency on the core crate,
-    plus the core crate's own registry dependencies), only so that Cargo
-    resolves the same features and reuses the wasmtime already compiled in the
-    shared target directory; the embedding itself uses wasmtime, anyhow and
-    serde_json."""
-    host = (REPO / "host-examples" / "wasmtime" / "Cargo.toml").read_text()
-    core = (REPO / "Cargo.toml").read_text()
-
-    def table(text: str, header: str) -> list[str]:
-        body = text.split(f"\n{header}\n", 1)[1].split("\n[", 1)[0]
-        return [l for l in body.splitlines() if l.strip() and not l.startswith("#") and "path =" not in l]
-
-    host_deps = table(host, "[dependencies]")
-    named = {l.split()[0] for l in host_deps}
-    # The core's sha2 and hex, unless the host already names them (one key each).
-    core_deps = [l for l in table(core, "[dependencies]") if l.split()[0] in ("sha2", "hex") and l.split()[0] not in named]
-    lines = [
-        "[package]", 'name = "embed-check"', 'version = "0.0.0"', 'edition = "2024"', "publish = false", "",
-        "[dependencies]", *host_deps, *core_deps, "",
-        "[target.'cfg(unix)'.dependencies]", *table(host, "[target.'cfg(unix)'.dependencies]"), "",
-        "[workspace]", "",
-    ]
-    return "\n".join(lines)
-
-
-def repo_rustflags() -> str | None:
-    """The repository's generated build flags (.cargo/config.toml, `make setup`), for the shared cache."""
-    config = REPO / ".cargo" / "config.toml"
-    if not config.exists():
-        return None
-    m = re.search(r"^rustflags = \[(.*)\]$", config.read_text(), re.M)
-    return " ".join(json.loads(f"[{m.group(1)}]")) if m else None
-
-EMBED_MAIN_RS = r"""
-// A host that knows the component only through the binary WIT package.
-wasmtime::component::bindgen!({ path: "wit/tracker.wasm", world: "tracker-publish" });
-
-use exports::spec_kitty::tracker::publish::{IdempotencyScheme, PublishOptions};
-use std::io::BufRead;
-
-fn main() -> anyhow::Result<()> {
-    let engine = wasmtime::Engine::default();
-    let path = std::env::args().nth(1).expect("the component's path");
-    let component = wasmtime::component::Component::from_file(&engine, path)?;
-    let linker = wasmtime::component::Linker::new(&engine);
-    let mut store = wasmtime::Store::new(&engine, ());
-    let world = TrackerPublish::instantiate(&mut store, &component, &linker)?;
-    let api = world.spec_kitty_tracker_publish();
-    for line in std::io::stdin().lock().lines() {
-        let case: serde_json::Value = serde_json::from_str(&line?)?;
-        let input = case["input"].as_str().unwrap_or_default();
-        let options = PublishOptions { idempotency: IdempotencyScheme::V1 };
-        let out = match api.call_build_snapshot_payload_json(&mut store, input, options)? {
-            Ok(r) => serde_json::json!({
-                "name": case["name"], "endpoint": r.endpoint, "headers": r.headers,
-                "body": String::from_utf8(r.body)?, "idempotency_key": r.idempotency_key,
-            }),
-            Err(e) => {
-                // Debug names the case (`ErrorKind::InvalidInput`): kebab-case it.
-                let debug = format!("{:?}", e.kind);
-                let case_name = debug.rsplit("::").next().unwrap_or_default();
-                let kind: String = case_name.chars().enumerate().flat_map(|(i, c)| {
-                    let lower = c.to_ascii_lowercase();
-                    if c.is_ascii_uppercase() && i > 0 { vec!['-', lower] } else { vec![lower] }
-                }).collect();
-                serde_json::json!({ "name": case["name"], "error": kind })
-            }
-        };
-        println!("{out}");
-    }
-    Ok(())
-}
 """
 
 if __name__ == "__main__":
