@@ -25,6 +25,9 @@ use common::BIN;
 /// `serve --database` on a PostgreSQL the tests start.
 #[path = "serve/postgresql.rs"]
 mod postgresql;
+/// `--write-timeout-seconds` against a client that stops reading.
+#[path = "serve/timeouts.rs"]
+mod timeouts;
 const PATH: &str = "/api/v1/connectors/trackers/snapshots/";
 /// Only a bound against a hung test, never an assertion about speed.
 const PATIENCE: Duration = Duration::from_secs(120);

@@ -20,6 +20,7 @@ mod postgresql;
 mod signals;
 mod sqlite;
 mod storage;
+mod timeout;
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -101,6 +102,10 @@ pub struct ServeArgs {
     /// Close the connection without any response for the first N POST requests.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub drop_connection_first: u64,
+    /// Close a connection whose response makes no progress for S seconds (a
+    /// client that stopped reading), freeing its slot.
+    #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub write_timeout_seconds: u64,
     /// The Retry-After seconds sent with a 503.
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub retry_after: u64,

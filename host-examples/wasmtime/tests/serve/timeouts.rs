@@ -1,0 +1,79 @@
+//! `serve --write-timeout-seconds`: a client that sends requests and stops
+//! reading the responses loses its connection, and its slot serves others.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use super::{PATH, PATIENCE, Server, common, many, raw, read_reply};
+
+/// More response bytes than loopback's socket buffers hold between a server
+/// and a client that never reads (a few MiB each way).
+const STALLED_BYTES: usize = 48 << 20;
+
+#[test]
+fn a_client_that_stops_reading_is_closed_and_its_slot_serves_others() {
+    let data = common::TempDir::new();
+    {
+        // Enough snapshots for a listing page of some size.
+        let seed = Server::start(data.path(), &[]);
+        for r in many(200) {
+            assert_eq!(seed.post(&r).status, 200);
+        }
+    }
+    let server = Server::start(
+        data.path(),
+        &["--max-connections", "2", "--write-timeout-seconds", "1"],
+    );
+    let get = format!("GET {PATH}?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    let page = raw(&server, get.as_bytes());
+    assert_eq!(page.json()["accepted"], 200);
+    let pipelined = STALLED_BYTES / page.body.len() + 1;
+
+    // The stalled client: its requests pipelined in one write, then nothing read.
+    let mut stalled = TcpStream::connect(&server.addr).unwrap();
+    stalled.set_read_timeout(Some(PATIENCE)).unwrap();
+    stalled.write_all(get.repeat(pipelined).as_bytes()).unwrap();
+
+    // Meanwhile the other slot serves, on a kept connection.
+    let mut kept = TcpStream::connect(&server.addr).unwrap();
+    kept.set_read_timeout(Some(PATIENCE)).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_reply(&mut kept).expect("kept").status, 200);
+
+    server.wait_for("connection closed: writing the response: no progress for 1 s");
+    // The server closed the stalled connection: reading it now ends (what
+    // was buffered, then end of stream or a reset) instead of waiting.
+    let mut sink = Vec::new();
+    if let Err(e) = stalled.read_to_end(&mut sink) {
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset,
+            "the stalled connection was not closed: {e}"
+        );
+    }
+    assert!(
+        sink.len() < pipelined * page.body.len(),
+        "every response was read ({} bytes): the client never stalled",
+        sink.len()
+    );
+
+    // Its slot is free again: a new connection is served (a 503 only in the
+    // moment between the close and the slot's release).
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let r = raw(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        if r.status == 200 {
+            break;
+        }
+        r.problem(503);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slot stayed taken"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_reply(&mut kept).expect("kept again").status, 200);
+}
