@@ -13,6 +13,7 @@
 //! in one transaction before the response is sent; so anything acknowledged
 //! survives a kill.
 
+mod group_commit;
 mod http;
 mod legacy;
 mod net;

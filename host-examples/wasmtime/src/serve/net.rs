@@ -85,10 +85,13 @@ async fn accept(
         );
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            // The connection is closed once awaited; its slot is free
+            // before the log says why it closed.
+            let closed = conn.await;
+            drop(slot);
+            if let Err(e) = closed {
                 log_timed_out(&e);
             }
-            drop(slot);
         });
     }
     drop(listener);
