@@ -237,8 +237,7 @@ def into_results(path, md):
     """The section in `path` (bench/results.md, just written by bench/run.py
     in the same `make bench`), one heading level down, replacing any earlier
     copy of it."""
-    section = re.sub(r"^(#+) ", r"#\1 ", md, flags=re.M).replace(
-        "Measured by `make bench-serve`", "Measured by `make bench` (bench/serve_load.py, also `make bench-serve` alone)", 1)
+    section = re.sub(r"^(#+) ", r"#\1 ", md, flags=re.M)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     block = f"{BEGIN}\n{section.rstrip()}\n{END}\n"
     if BEGIN in text and END in text:
@@ -316,7 +315,7 @@ def main():
     zero = all(r["lost_acknowledged"] == 0 and r["double_accepts"] == 0 and r["wrong_status"] == 0 for r in runs)
     md = f"""# `serve` under load
 
-Measured by `make bench-serve` on {results['measured_at']}: {results['machine']}; load average at the start {', '.join(f'{x:.2f}' for x in load_avg)} (the machine is shared; the generator runs on the same 2 cores as the server).
+Measured by bench/serve_load.py (`make bench-serve`, and `make bench` after bench/run.py) on {results['measured_at']}: {results['machine']}; load average at the start {', '.join(f'{x:.2f}' for x in load_avg)} (the machine is shared; the generator runs on the same 2 cores as the server).
 
 `target/release/serve-load`: 64 concurrent publishers (threads, one keep-alive HTTP agent), bodies and content-scheme keys computed by the core, 10% replays of an accepted snapshot (expect 200, duplicate), 1% another body under an accepted key (expect 422); 503 and connection errors are retried. After the load, every acknowledged key is looked up in the paginated listing. "Today's server" is the `serve` of the merge base with main (one file per snapshot, fsync and rename per request, one connection and thread per request).
 
