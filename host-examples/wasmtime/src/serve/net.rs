@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 
 use super::Server;
 use super::http::{
-    IO_TIMEOUT, MAX_HEAD_BYTES, MAX_HEADERS, Request, Response, bad_request, problem, unavailable,
+    MAX_HEAD_BYTES, MAX_HEADERS, Request, Response, bad_request, problem, unavailable,
 };
 use super::short;
 use super::timeout::WriteTimeout;
@@ -54,10 +54,11 @@ async fn accept(
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(server.opts.max_connections as usize));
     let write_timeout = Duration::from_secs(server.opts.write_timeout_seconds);
+    let read_timeout = Duration::from_secs(server.opts.read_timeout_seconds);
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(IO_TIMEOUT)
+        .header_read_timeout(read_timeout)
         .max_headers(MAX_HEADERS)
         .max_header_size(MAX_HEAD_BYTES)
         .keep_alive(true);
@@ -225,9 +226,16 @@ impl Server {
         let (response, keep) = match refuse_head(&request) {
             Err(r) => (Some(r), false),
             Ok(length) => {
-                let read = tokio::time::timeout(IO_TIMEOUT, Limited::new(body, length).collect());
+                let limit = Duration::from_secs(self.opts.read_timeout_seconds);
+                let read = tokio::time::timeout(limit, Limited::new(body, length).collect());
                 match read.await {
-                    Err(_) => (Some(bad_request("reading the request: timed out")), false),
+                    Err(_) => (
+                        Some(bad_request(format!(
+                            "reading the request: the body did not arrive within {} s (--read-timeout-seconds)",
+                            limit.as_secs()
+                        ))),
+                        false,
+                    ),
                     Ok(Err(e)) => (
                         Some(bad_request(format!("reading the request: {e}"))),
                         false,

@@ -1,11 +1,12 @@
 //! `serve --write-timeout-seconds`: a client that sends requests and stops
-//! reading the responses loses its connection, and its slot serves others.
+//! reading the responses loses its connection, and its slot serves others;
+//! `--read-timeout-seconds`: a client that stops sending does too.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use super::common;
-use super::support::{PATH, PATIENCE, Server, many, raw, read_reply};
+use super::support::{PATH, PATIENCE, Server, many, raw, read_reply, sample};
 
 /// More response bytes than loopback's socket buffers hold between a server
 /// and a client that never reads (a few MiB each way).
@@ -66,4 +67,46 @@ fn a_client_that_stops_reading_is_closed_and_its_slot_serves_others() {
     kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     assert_eq!(read_reply(&mut kept).expect("kept again").status, 200);
+}
+
+#[test]
+fn a_client_that_stops_sending_is_closed() {
+    let data = common::TempDir::new();
+    let server = Server::start(data.path(), &["--read-timeout-seconds", "1"]);
+    // Half a head, then nothing: closed without an answer.
+    let mut stalled = TcpStream::connect(&server.addr).unwrap();
+    stalled.set_read_timeout(Some(PATIENCE)).unwrap();
+    stalled.write_all(b"GET /healthz HTTP/1.1\r\nHo").unwrap();
+    let mut sink = Vec::new();
+    if let Err(e) = stalled.read_to_end(&mut sink) {
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset,
+            "the stalled connection was not closed: {e}"
+        );
+    }
+    assert!(sink.is_empty(), "{}", String::from_utf8_lossy(&sink));
+    // A head and half the body, then nothing: a 400 naming the option, and
+    // closed.
+    let r = sample();
+    let mut half = TcpStream::connect(&server.addr).unwrap();
+    half.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut head = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        r.body.len()
+    );
+    for (n, v) in &r.headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    half.write_all(head.as_bytes()).unwrap();
+    half.write_all(&r.body[..r.body.len() / 2]).unwrap();
+    let p = read_reply(&mut half).expect("a 400").problem(400);
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("--read-timeout-seconds"), "{p}");
+    assert!(read_reply(&mut half).is_none(), "closed after the 400");
+    // Nothing stored; the server serves on.
+    let health = raw(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(health.status, 200);
+    assert_eq!(server.list(None)["accepted"], 0);
 }
