@@ -29,7 +29,7 @@ mod support;
 mod timeouts;
 
 use support::{
-    PATH, PATIENCE, Server, edited, many, raw, read_reply, request, sample, try_post,
+    PATH, PATIENCE, Server, edited, many, post_bytes, raw, read_reply, request, sample, try_post,
     without_header,
 };
 
@@ -562,16 +562,7 @@ fn requests_share_a_persistent_connection() {
     let r = sample();
     let mut s = TcpStream::connect(&server.addr).unwrap();
     s.set_read_timeout(Some(PATIENCE)).unwrap();
-    let mut post = format!(
-        "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
-        r.body.len()
-    );
-    for (n, v) in &r.headers {
-        post.push_str(&format!("{n}: {v}\r\n"));
-    }
-    post.push_str("\r\n");
-    let mut bytes = post.into_bytes();
-    bytes.extend_from_slice(&r.body);
+    let bytes = post_bytes(&r);
     // Two POSTs and a GET, the last two pipelined behind the first.
     let mut all = bytes.clone();
     all.extend_from_slice(&bytes);

@@ -359,10 +359,8 @@ pub fn many(n: usize) -> Vec<PublishRequest> {
         .collect()
 }
 
-/// One POST on a fresh connection; `None` on any I/O error (a killed server).
-pub fn try_post(addr: &str, r: &PublishRequest) -> Option<Reply> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(PATIENCE)).ok()?;
+/// `r` as a POST on the wire: its head and its body.
+pub fn post_bytes(r: &PublishRequest) -> Vec<u8> {
     let mut head = format!(
         "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
         r.body.len()
@@ -371,7 +369,29 @@ pub fn try_post(addr: &str, r: &PublishRequest) -> Option<Reply> {
         head.push_str(&format!("{n}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(&r.body).ok()?;
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&r.body);
+    bytes
+}
+
+/// One POST on a fresh connection; `None` on any I/O error (a killed server).
+pub fn try_post(addr: &str, r: &PublishRequest) -> Option<Reply> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(PATIENCE)).ok()?;
+    s.write_all(&post_bytes(r)).ok()?;
     read_reply(&mut s)
+}
+
+/// Reads `s` to its end, which the server must have closed (end of stream
+/// or a reset, not the read timeout); what was read.
+pub fn read_until_closed(s: &mut TcpStream) -> Vec<u8> {
+    let mut sink = Vec::new();
+    if let Err(e) = s.read_to_end(&mut sink) {
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset,
+            "the connection was not closed: {e}"
+        );
+    }
+    sink
 }
