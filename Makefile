@@ -18,7 +18,7 @@ GUEST_MODULE := target/$(GUEST_TARGET)/guest/tracker_publish.wasm
 GUEST_FULL_MODULE := target/$(GUEST_TARGET)/guest-full/tracker_publish.wasm
 CWASM := target/tracker_publish_full.cwasm
 
-.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python test-python-lowest python-dist test-python-install bench dist test-release bench-serve postgresql
+.PHONY: help setup build demo test lint test-rust clean node test-node cli-venv python test-python test-python-lowest python-dist test-python-install bench dist test-release bench-serve serve-load postgresql
 
 # The one version (workspace Cargo.toml, [workspace.package]).
 VERSION := $(shell sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
@@ -182,8 +182,9 @@ python-dist: build $(PY_WASM) $(PY_BUILD_VENV)/.installed ## Build dist/python: 
 test-python-install: python-dist ## Install the wheel into a fresh venv outside the repository; every shared vector and --help through it.
 	python3 $(PY_DIR)/install_check.py dist/python ../shared/conformance/vectors.json
 
-bench: build node web-build chromium cli-venv python host-examples/web/node_modules/.package-lock.json ## Measure every host against native Rust, the CLI's Python way and the released CLI (bench/results.md).
+bench: build node web-build chromium cli-venv python host-examples/web/node_modules/.package-lock.json serve-load ## Measure every host against native Rust, the CLI's Python way and the released CLI, and `serve` under load against today's server (bench/results.md).
 	python3 bench/run.py
+	python3 bench/serve_load.py --results-md bench/results.md
 
 # The `serve` load benchmark (bench/serve_load.py): this tree's server against
 # today's, the `serve` of SERVE_BASELINE_COMMIT (the last one on std::net with
@@ -196,8 +197,11 @@ $(SERVE_BASELINE):
 	$(MAKE) -C target/serve-baseline/src build
 	cp target/serve-baseline/src/dist/tracker-publish $@
 
-bench-serve: build postgresql $(SERVE_BASELINE) ## Load-test `serve` (64 publishers; SQLite, PostgreSQL 1 and 2 instances; kill -9) against today's server (bench/results-serve.md).
+# What the load benchmark runs: both servers, the generator, PostgreSQL.
+serve-load: build postgresql $(SERVE_BASELINE)
 	$(CARGO) build --quiet --release -p tracker-publish-host --bin serve-load
+
+bench-serve: serve-load ## Load-test `serve` alone (64 publishers; SQLite, PostgreSQL 1 and 2 instances; kill -9) against today's server (bench/results-serve.md; `make bench` runs it too).
 	python3 bench/serve_load.py
 
 clean: ## Remove build output.

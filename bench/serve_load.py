@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The `serve` load benchmark behind `make bench-serve` (standard library only).
 
-    python3 bench/serve_load.py [--snapshots 20000] [--large 1000] [--quick]
+    python3 bench/serve_load.py [--snapshots 20000] [--large-percent 10] [--quick]
+        [--no-postgres] [--results-md bench/results.md]
 
 Runs `target/release/serve-load` (64 concurrent publishers, bodies and keys
 computed by the core, 10% replays, 1% conflicting bodies under a used key)
@@ -18,17 +19,21 @@ against, in the same run:
   instances on one database (the publishers split between them), and two
   with one killed (-9) mid-load and restarted.
 
-Small bodies (about 1 KB) for all; 1 MB bodies (fewer, --large) for today's
-server and SQLite. Reports requests/s, p50/p99 latency, the server's peak
+Each at --snapshots requests (20,000): small bodies (about 1 KB), and a mixed
+load where --large-percent of the snapshots (10%; their replays and
+conflicts too) have 1 MB bodies, for today's server, SQLite and PostgreSQL
+(1 and 2 instances). Reports requests/s, p50/p99 latency, the server's peak
 resident memory, and the counts that must be zero (lost acknowledged
 snapshots, double accepts, wrong status codes), in bench/results-serve.md
-and .json.
+and .json; with --results-md (as `make bench` runs it), the same section
+goes into bench/results.md too, next to the rest of that run.
 """
 
 import argparse
 import datetime
 import json
 import os
+import re
 import platform
 import shutil
 import signal
@@ -148,7 +153,7 @@ class Pg:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run_pg(name, pg, instances, snapshots, body_bytes, kill_after=None):
+def run_pg(name, pg, instances, snapshots, large_percent=0, kill_after=None):
     """`instances` servers on one fresh database; the first killed -9 and
     restarted on its port after `kill_after` s, if given."""
     url = pg.database()
@@ -166,8 +171,8 @@ def run_pg(name, pg, instances, snapshots, body_bytes, kill_after=None):
             restarted.append(Serve(OURS, url, f"127.0.0.1:{victim.port}"))
         killer = threading.Thread(target=kill_and_restart)
         killer.start()
-    log(f"{name}: {snapshots} snapshots of ~{body_bytes} bytes")
-    r = load([s.url for s in servers], snapshots, body_bytes)
+    log(f"{name}: {snapshots} snapshots, {large_percent}% of them 1 MB")
+    r = load([s.url for s in servers], snapshots, large_percent)
     if killer:
         killer.join()
     for x in servers + restarted:
@@ -181,9 +186,10 @@ def run_pg(name, pg, instances, snapshots, body_bytes, kill_after=None):
     return r
 
 
-def load(urls, snapshots, body_bytes, publishers=64):
+def load(urls, snapshots, large_percent, publishers=64):
     cmd = [str(LOAD), "--publishers", str(publishers), "--snapshots", str(snapshots),
-           "--body-bytes", str(body_bytes)]
+           "--body-bytes", "1000", "--large-bytes", str(1 << 20),
+           "--large-percent", str(large_percent)]
     for u in urls:
         cmd += ["--url", u]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -192,7 +198,7 @@ def load(urls, snapshots, body_bytes, publishers=64):
     return json.loads(out.stdout)
 
 
-def run_one(name, binary, snapshots, body_bytes, kill_after=None):
+def run_one(name, binary, snapshots, large_percent=0, kill_after=None):
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         data = Path(tmp) / "data"
         s = Serve(binary, data)
@@ -209,8 +215,8 @@ def run_one(name, binary, snapshots, body_bytes, kill_after=None):
                 restarted.append(Serve(binary, data, f"127.0.0.1:{s.port}"))
             killer = threading.Thread(target=kill_and_restart)
             killer.start()
-        log(f"{name}: {snapshots} snapshots of ~{body_bytes} bytes")
-        r = load([s.url], snapshots, body_bytes)
+        log(f"{name}: {snapshots} snapshots, {large_percent}% of them 1 MB")
+        r = load([s.url], snapshots, large_percent)
         if killer:
             killer.join()
         for x in [s] + restarted:
@@ -224,36 +230,60 @@ def run_one(name, binary, snapshots, body_bytes, kill_after=None):
         return r
 
 
+BEGIN, END = "<!-- serve-load: bench/serve_load.py -->", "<!-- /serve-load -->"
+
+
+def into_results(path, md):
+    """The section in `path` (bench/results.md, just written by bench/run.py
+    in the same `make bench`), one heading level down, replacing any earlier
+    copy of it."""
+    section = re.sub(r"^(#+) ", r"#\1 ", md, flags=re.M)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{BEGIN}\n{section.rstrip()}\n{END}\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    path.write_text(text, encoding="utf-8")
+    log(f"wrote the section into {path}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--snapshots", type=int, default=20_000)
-    ap.add_argument("--large", type=int, default=1_000, help="1 MB snapshots per run")
+    ap.add_argument("--large-percent", type=int, default=10,
+                    help="share of 1 MB snapshots in the mixed runs (100: all 1 MB)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL runs")
+    ap.add_argument("--results-md", type=Path,
+                    help="also put the section into this file (bench/results.md of the same `make bench`)")
     a = ap.parse_args()
     if a.quick:
-        a.snapshots, a.large = 2_000, 100
+        a.snapshots = 2_000
     for b in (OURS, LOAD, BASELINE):
         if not b.exists():
             raise SystemExit(f"{b}: missing (make bench-serve builds it)")
     load_avg = os.getloadavg()
+    mixed = f"{a.large_percent}% 1 MB bodies"
     runs = [
-        run_one("today's server, small bodies", BASELINE, a.snapshots, 1_000),
-        run_one("SQLite, 1 instance, small bodies", OURS, a.snapshots, 1_000),
-        run_one("today's server, 1 MB bodies", BASELINE, a.large, 1 << 20),
-        run_one("SQLite, 1 instance, 1 MB bodies", OURS, a.large, 1 << 20),
-        run_one("SQLite, 1 instance, small bodies, kill -9 mid-load", OURS, a.snapshots, 1_000,
+        run_one("today's server, small bodies", BASELINE, a.snapshots),
+        run_one("SQLite, 1 instance, small bodies", OURS, a.snapshots),
+        run_one(f"today's server, {mixed}", BASELINE, a.snapshots, a.large_percent),
+        run_one(f"SQLite, 1 instance, {mixed}", OURS, a.snapshots, a.large_percent),
+        run_one("SQLite, 1 instance, small bodies, kill -9 mid-load", OURS, a.snapshots,
                 kill_after=2.0),
     ]
     if not a.no_postgres:
         pg = Pg()
         try:
             runs += [
-                run_pg("PostgreSQL, 1 instance, small bodies", pg, 1, a.snapshots, 1_000),
-                run_pg("PostgreSQL, 2 instances, small bodies", pg, 2, a.snapshots, 1_000),
-                run_pg("PostgreSQL, 1 instance, 1 MB bodies", pg, 1, a.large, 1 << 20),
+                run_pg("PostgreSQL, 1 instance, small bodies", pg, 1, a.snapshots),
+                run_pg("PostgreSQL, 2 instances, small bodies", pg, 2, a.snapshots),
+                run_pg(f"PostgreSQL, 1 instance, {mixed}", pg, 1, a.snapshots, a.large_percent),
+                run_pg(f"PostgreSQL, 2 instances, {mixed}", pg, 2, a.snapshots, a.large_percent),
                 run_pg("PostgreSQL, 2 instances, small bodies, kill -9 of one mid-load", pg, 2,
-                       a.snapshots, 1_000, kill_after=2.0),
+                       a.snapshots, kill_after=2.0),
             ]
         finally:
             pg.close()
@@ -267,8 +297,12 @@ def main():
         "sqlite_vs_today_small": ratio,
     }
     (ROOT / "bench" / "results-serve.json").write_text(json.dumps(results, indent=2) + "\n")
+    def body(r):
+        if not r.get("large_requests"):
+            return f"{r['body_bytes']:,} B"
+        return (f"{r['body_bytes']:,} B; {r['large_requests']:,} of {r['large_bytes']:,} B")
     rows = "\n".join(
-        f"| {r['name']} | {r['requests']:,} | {r['body_bytes']:,} B | {r['requests_per_second']:,.0f} | "
+        f"| {r['name']} | {r['requests']:,} | {body(r)} | {r['requests_per_second']:,.0f} | "
         f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['peak_rss_mib']} MiB | {r['accepted']:,} | "
         f"{r['lost_acknowledged']} | {r['double_accepts']} | {r['wrong_status']} | {r['retries']} |"
         for r in runs)
@@ -281,7 +315,7 @@ def main():
     zero = all(r["lost_acknowledged"] == 0 and r["double_accepts"] == 0 and r["wrong_status"] == 0 for r in runs)
     md = f"""# `serve` under load
 
-Measured by `make bench-serve` on {results['measured_at']}: {results['machine']}; load average at the start {', '.join(f'{x:.2f}' for x in load_avg)} (the machine is shared; the generator runs on the same 2 cores as the server).
+Measured by bench/serve_load.py (`make bench-serve`, and `make bench` after bench/run.py) on {results['measured_at']}: {results['machine']}; load average at the start {', '.join(f'{x:.2f}' for x in load_avg)} (the machine is shared; the generator runs on the same 2 cores as the server).
 
 `target/release/serve-load`: 64 concurrent publishers (threads, one keep-alive HTTP agent), bodies and content-scheme keys computed by the core, 10% replays of an accepted snapshot (expect 200, duplicate), 1% another body under an accepted key (expect 422); 503 and connection errors are retried. After the load, every acknowledged key is looked up in the paginated listing. "Today's server" is the `serve` of the merge base with main (one file per snapshot, fsync and rename per request, one connection and thread per request).
 
@@ -302,10 +336,13 @@ Measured by `make bench-serve` on {results['measured_at']}: {results['machine']}
 
 - p99 depends on what else runs on the shared machine: with 64 closed-loop publishers the mean latency is 64 / throughput, and the tail is scheduling (`perf` of the server under the small-body load shows a fifth of its samples in the kernel's task switch). Earlier runs the same day, at load averages of 5-7 from other builds, measured SQLite small bodies at 2,588-2,914 requests/s with p99 81-96 ms (12.5x today's server each time); with the database on tmpfs (no fsync) p99 was still about 67 ms then, so the tail was the machine, not the fsyncs.
 - 1 MB bodies: both servers are bound by `verify-snapshot` in wasmtime (58% of the server's samples in JIT code, 7% in SHA-256), not by storage; the same run on tmpfs gives the same throughput.
+- Mixed runs ({mixed}): {a.snapshots:,} requests like the others, of which the stated share has 1 MB bodies (the `body` column counts them; replays and conflicts of a large snapshot are large too). Not all {a.snapshots:,} requests at 1 MB, because of time, not disk: 20,000 x 1 MB is 20 GB a run, which fits (the runs' directories and databases are removed after each), but the 1 MB rates measured here earlier (today's server 39 requests/s, SQLite 77, PostgreSQL 67 over 1,000 requests) make it about 8.5 min for today's server alone and some 20 min for the four runs, on a shared 2-core machine, inside a `make bench` that is long already. `python3 bench/serve_load.py --large-percent 100` runs it.
 - PostgreSQL runs: a cluster of its own (Debian's PostgreSQL, default settings, fsync on, `max_connections=200`) in a temporary directory, a fresh database per run; with two instances the 64 publishers are split between them. The kill -9 run kills one of the two 2 s into the load and restarts it on its port; its publishers retry there under the same keys.
 - Kill -9 run: the server is killed 2 s into the load and restarted on the same port; the requests in flight at the kill fail (the `retries` column) and are sent again under the same key, and the listing after the run holds every acknowledged key.
 """
     (ROOT / "bench" / "results-serve.md").write_text(md)
+    if a.results_md:
+        into_results(a.results_md, md)
     print(md)
 
 

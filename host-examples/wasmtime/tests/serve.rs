@@ -6,251 +6,32 @@ mod vectors;
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::Value;
-use tracker_publish::{
-    IdempotencyScheme, PublishOptions, PublishRequest, build_snapshot_payload_json,
-};
+use tracker_publish::{IdempotencyScheme, PublishRequest};
 
 use common::BIN;
 
 /// `serve --database` on a PostgreSQL the tests start.
 #[path = "serve/postgresql.rs"]
 mod postgresql;
-const PATH: &str = "/api/v1/connectors/trackers/snapshots/";
-/// Only a bound against a hung test, never an assertion about speed.
-const PATIENCE: Duration = Duration::from_secs(120);
+/// The server, its answers and the requests, shared by these modules.
+#[path = "serve/support.rs"]
+mod support;
+/// `--write-timeout-seconds` against a client that stops reading.
+#[path = "serve/timeouts.rs"]
+mod timeouts;
 
-/// A running `tracker-publish serve`, killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-    lines: Mutex<Receiver<String>>,
-}
-
-impl Server {
-    fn start(data: &Path, args: &[&str]) -> Server {
-        Server::spawn(&["--data".as_ref(), data.as_os_str()], args)
-    }
-
-    /// A server on storage given by `store` (`--data DIR` or `--database URL`).
-    fn spawn(store: &[&std::ffi::OsStr], args: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(store)
-            .args(args)
-            .env_remove("TRACKER_PUBLISH_SERVE_DATABASE")
-            .env_remove("TRACKER_PUBLISH_SERVE_TOKEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start tracker-publish serve");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("first line {first:?}"))
-            .to_owned();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, lines) = channel();
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line.clone());
-                let _ = tx.send(line);
-            }
-        });
-        Server {
-            child,
-            addr,
-            log,
-            lines: Mutex::new(lines),
-        }
-    }
-
-    /// Waits for a log line containing `needle`.
-    fn wait_for(&self, needle: &str) -> String {
-        let lines = self.lines.lock().unwrap();
-        loop {
-            let line = lines
-                .recv_timeout(PATIENCE)
-                .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
-    fn log(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn post(&self, r: &PublishRequest) -> Reply {
-        let headers: Vec<(&str, &str)> = r
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        self.send("POST", &headers, &r.body).expect("a response")
-    }
-
-    fn list(&self, token: Option<&str>) -> Value {
-        let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> =
-            auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-        let r = self.send("GET", &headers, b"").expect("a response");
-        assert_eq!(r.status, 200, "{}", r.text());
-        r.json()
-    }
-
-    /// One request on a fresh connection; `Err` when the connection closed
-    /// without a response.
-    fn send(&self, method: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, String> {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        s.set_read_timeout(Some(PATIENCE)).unwrap();
-        let mut head = format!(
-            "{method} {PATH} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-            self.addr,
-            body.len()
-        );
-        for (n, v) in headers {
-            head.push_str(&format!("{n}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        if let Err(e) = s.read_to_end(&mut raw) {
-            return Err(format!("read failed: {e}"));
-        }
-        if raw.is_empty() {
-            return Err("connection closed without a response".into());
-        }
-        Ok(Reply::parse(&raw))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn parse(raw: &[u8]) -> Reply {
-        let end = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("a response head");
-        let head = std::str::from_utf8(&raw[..end]).unwrap();
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers = lines
-            .map(|l| {
-                let (n, v) = l.split_once(':').unwrap();
-                (n.to_ascii_lowercase(), v.trim().to_owned())
-            })
-            .collect();
-        Reply {
-            status,
-            headers,
-            body: raw[end + 4..].to_vec(),
-        }
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
-    }
-
-    /// An RFC 9457 problem with this status; returns it.
-    fn problem(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "{}", self.text());
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json")
-        );
-        let p = self.json();
-        for member in ["type", "title", "detail"] {
-            assert!(p[member].is_string(), "problem without {member}: {p}");
-        }
-        assert_eq!(p["status"], status);
-        p
-    }
-}
-
-/// The request the core computes for a vector's input.
-fn request(case: &str, scheme: IdempotencyScheme) -> PublishRequest {
-    let c = vectors::cases()
-        .into_iter()
-        .find(|c| c.name == case)
-        .expect("vector");
-    build_snapshot_payload_json(
-        &c.input_json,
-        &PublishOptions {
-            idempotency: scheme,
-        },
-    )
-    .unwrap()
-}
-
-/// The vector with issues, mappings and a checkpoint, and a token in it.
-fn sample() -> PublishRequest {
-    request("issues, mappings and checkpoint", IdempotencyScheme::V1)
-}
-
-/// The same snapshot with one title edited: same counts and cursor, so the
-/// same v1 key, but another body.
-fn edited(r: &PublishRequest) -> PublishRequest {
-    let mut e = r.clone();
-    let body = String::from_utf8(r.body.clone()).unwrap();
-    e.body = body.replacen("Fix login", "Fix logout", 1).into_bytes();
-    assert_ne!(e.body, r.body);
-    e
-}
-
-fn without_header(r: &PublishRequest, name: &str) -> PublishRequest {
-    let mut r = r.clone();
-    r.headers.retain(|(n, _)| n != name);
-    r
-}
+use support::{
+    PATH, PATIENCE, Server, edited, many, post_bytes, raw, read_reply, request, sample, try_post,
+    without_header,
+};
 
 #[test]
 fn accepts_a_snapshot_and_lists_it_under_its_routing_key() {
@@ -556,36 +337,6 @@ fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
     assert_eq!(next.json()["sequence"], 3);
 }
 
-/// Sends raw bytes on a fresh connection and reads one answer.
-fn raw(server: &Server, bytes: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(&server.addr).unwrap();
-    s.set_read_timeout(Some(PATIENCE)).unwrap();
-    s.write_all(bytes).unwrap();
-    read_reply(&mut s).expect("a response")
-}
-
-/// Reads one response (its head, then Content-Length bytes), leaving the
-/// connection open; `None` when it closed first.
-fn read_reply(s: &mut TcpStream) -> Option<Reply> {
-    let mut raw = Vec::new();
-    let mut byte = [0u8; 1];
-    while !raw.ends_with(b"\r\n\r\n") {
-        match s.read(&mut byte) {
-            Ok(1) => raw.push(byte[0]),
-            _ => return None,
-        }
-    }
-    let head = Reply::parse(&raw);
-    let length: usize = head
-        .header("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    s.read_exact(&mut body).ok()?;
-    raw.extend_from_slice(&body);
-    Some(Reply::parse(&raw))
-}
-
 #[test]
 fn http_edges_are_problems_too() {
     let data = common::TempDir::new();
@@ -637,19 +388,7 @@ fn a_corrupt_data_directory_stops_the_start_naming_the_file() {
 fn sigterm_answers_the_requests_in_flight_then_exits_0() {
     let data = common::TempDir::new();
     let mut server = Server::start(data.path(), &["--delay-ms", "1500"]);
-    let r = sample();
-    std::thread::scope(|scope| {
-        let held = scope.spawn(|| server.post(&r));
-        server.wait_for("holding key=");
-        let kill = Command::new("kill")
-            .args(["-TERM", &server.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        server.wait_for("SIGTERM: stopping");
-        let reply = held.join().unwrap();
-        assert_eq!(reply.status, 200, "{}", reply.text());
-    });
+    server.post_through_sigterm(&[sample()]);
     let status = server.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     server.wait_for("serve: stopped");
@@ -657,8 +396,6 @@ fn sigterm_answers_the_requests_in_flight_then_exits_0() {
     assert_eq!(again.list(None)["accepted"], 1);
 }
 
-/// A record of the one-file-per-snapshot format `serve` wrote before it had
-/// a database, for `r` accepted as `sequence`.
 #[test]
 fn sigterm_finishes_every_accepted_request_and_closes_idle_connections() {
     let data = common::TempDir::new();
@@ -670,25 +407,9 @@ fn sigterm_finishes_every_accepted_request_and_closes_idle_connections() {
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     assert_eq!(read_reply(&mut idle).expect("healthz").status, 200);
-    std::thread::scope(|scope| {
-        let held: Vec<_> = requests
-            .iter()
-            .map(|r| scope.spawn(|| server.post(r)))
-            .collect();
-        for _ in &requests {
-            server.wait_for("holding key=");
-        }
-        let kill = Command::new("kill")
-            .args(["-TERM", &server.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        for h in held {
-            let reply = h.join().unwrap();
-            assert_eq!(reply.status, 200, "{}", reply.text());
-            assert_eq!(reply.json()["duplicate"], false);
-        }
-    });
+    for reply in server.post_through_sigterm(&requests) {
+        assert_eq!(reply.json()["duplicate"], false);
+    }
     // The idle connection was closed rather than kept waiting.
     assert!(read_reply(&mut idle).is_none());
     assert_eq!(server.child.wait().unwrap().code(), Some(0));
@@ -697,6 +418,8 @@ fn sigterm_finishes_every_accepted_request_and_closes_idle_connections() {
     assert_eq!(again.list(None)["accepted"], 3);
 }
 
+/// A record of the one-file-per-snapshot format `serve` wrote before it had
+/// a database, for `r` accepted as `sequence`.
 fn legacy_record(r: &PublishRequest, sequence: u64) -> Value {
     let body = String::from_utf8(r.body.clone()).unwrap();
     let routing = serde_json::json!(["jira", "acme.atlassian.net", "jira_project", "ACME"]);
@@ -839,16 +562,7 @@ fn requests_share_a_persistent_connection() {
     let r = sample();
     let mut s = TcpStream::connect(&server.addr).unwrap();
     s.set_read_timeout(Some(PATIENCE)).unwrap();
-    let mut post = format!(
-        "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
-        r.body.len()
-    );
-    for (n, v) in &r.headers {
-        post.push_str(&format!("{n}: {v}\r\n"));
-    }
-    post.push_str("\r\n");
-    let mut bytes = post.into_bytes();
-    bytes.extend_from_slice(&r.body);
+    let bytes = post_bytes(&r);
     // Two POSTs and a GET, the last two pipelined behind the first.
     let mut all = bytes.clone();
     all.extend_from_slice(&bytes);
@@ -1040,27 +754,6 @@ fn two_processes_on_one_data_directory_accept_each_key_once() {
     }
 }
 
-/// `n` distinct valid snapshots (content keys), differing in the project slug.
-fn many(n: usize) -> Vec<PublishRequest> {
-    let c = vectors::cases()
-        .into_iter()
-        .find(|c| c.name == "jira happy path")
-        .expect("vector");
-    let mut input: Value = serde_json::from_str(&c.input_json).unwrap();
-    (0..n)
-        .map(|i| {
-            input["project_slug"] = format!("load-{i}").into();
-            build_snapshot_payload_json(
-                &input.to_string(),
-                &PublishOptions {
-                    idempotency: IdempotencyScheme::Content,
-                },
-            )
-            .unwrap()
-        })
-        .collect()
-}
-
 #[test]
 fn a_kill_under_concurrent_load_loses_nothing_acknowledged() {
     let data = common::TempDir::new();
@@ -1090,56 +783,18 @@ fn a_kill_under_concurrent_load_loses_nothing_acknowledged() {
             while acked.lock().unwrap().len() < 100 && finished.load(Ordering::SeqCst) < 16 {
                 std::thread::yield_now();
             }
-            let pid = server.child.id().to_string();
-            assert!(
-                Command::new("kill")
-                    .args(["-KILL", &pid])
-                    .status()
-                    .unwrap()
-                    .success()
-            );
+            server.signal("KILL");
         });
     }
     let acked = acked.into_inner().unwrap();
     assert!(acked.len() >= 100);
     let server = Server::start(data.path(), &[]);
-    let mut stored = std::collections::HashSet::new();
-    let mut query = "?limit=1000".to_owned();
-    loop {
-        let page = raw(
-            &server,
-            format!("GET {PATH}{query} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
-        )
-        .json();
-        for s in page["snapshots"].as_array().unwrap() {
-            stored.insert(s["idempotency_key"].as_str().unwrap().to_owned());
-        }
-        match page["next"].as_str() {
-            Some(n) => query = n.trim_start_matches(PATH).to_owned(),
-            None => break,
-        }
-    }
+    let stored: std::collections::HashSet<String> =
+        server.listed().into_iter().map(|(_, k)| k).collect();
     let lost: Vec<&String> = acked.iter().filter(|k| !stored.contains(*k)).collect();
     assert!(
         lost.is_empty(),
         "{} acknowledged but lost: {lost:?}",
         lost.len()
     );
-}
-
-/// One POST on a fresh connection; `None` on any I/O error (a killed server).
-fn try_post(addr: &str, r: &PublishRequest) -> Option<Reply> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(PATIENCE)).ok()?;
-    let mut head = format!(
-        "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
-        r.body.len()
-    );
-    for (n, v) in &r.headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(&r.body).ok()?;
-    read_reply(&mut s)
 }

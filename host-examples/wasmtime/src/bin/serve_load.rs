@@ -11,7 +11,10 @@
 //!
 //! Usage: serve-load --url http://127.0.0.1:P [--url ...] [--publishers 64]
 //!   [--snapshots 20000] [--body-bytes 1000] [--replay-percent 10]
-//!   [--conflict-percent 1]
+//!   [--conflict-percent 1] [--large-percent 0] [--large-bytes 1048576]
+//!
+//! `--large-percent P`: P% of the snapshots (their replays and conflicts
+//! too) have bodies of `--large-bytes` instead of `--body-bytes`.
 
 use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
@@ -31,6 +34,8 @@ struct Args {
     body_bytes: usize,
     replay_percent: u64,
     conflict_percent: u64,
+    large_bytes: usize,
+    large_percent: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -41,6 +46,8 @@ fn parse_args() -> Result<Args, String> {
         body_bytes: 1_000,
         replay_percent: 10,
         conflict_percent: 1,
+        large_bytes: 1 << 20,
+        large_percent: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,6 +63,8 @@ fn parse_args() -> Result<Args, String> {
             "--body-bytes" => a.body_bytes = number(value()?)? as usize,
             "--replay-percent" => a.replay_percent = number(value()?)?,
             "--conflict-percent" => a.conflict_percent = number(value()?)?,
+            "--large-bytes" => a.large_bytes = number(value()?)? as usize,
+            "--large-percent" => a.large_percent = number(value()?)?.min(100),
             _ => return Err(format!("{flag}: unknown option")),
         }
     }
@@ -134,6 +143,12 @@ enum Kind {
     New,
     Replay,
     Conflict,
+}
+
+/// Whether snapshot `i` has a large body: a draw of its own, apart from
+/// the one choosing replays and conflicts.
+fn large(i: u64, percent: u64) -> bool {
+    draw(i ^ 0x4C41_5247_4500_0000) < percent
 }
 
 fn draw(n: u64) -> u64 {
@@ -232,7 +247,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let template = template(a.body_bytes);
+    let small = template(a.body_bytes);
+    let big = if a.large_percent > 0 {
+        template(a.large_bytes)
+    } else {
+        Vec::new()
+    };
+    let large_requests = AtomicU64::new(0);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
@@ -247,8 +268,23 @@ fn main() -> ExitCode {
     let started = Instant::now();
     std::thread::scope(|scope| {
         for w in 0..a.publishers {
-            let (agent, template, next, retries, tally, a) =
-                (&agent, &template, &next, &retries, &tally, &a);
+            let (agent, small, big, next, retries, tally, a, large_requests) = (
+                &agent,
+                &small,
+                &big,
+                &next,
+                &retries,
+                &tally,
+                &a,
+                &large_requests,
+            );
+            let template = |j: u64| -> &[u8] {
+                if large(j, a.large_percent) {
+                    big
+                } else {
+                    small
+                }
+            };
             scope.spawn(move || {
                 let url = &a.urls[w % a.urls.len()];
                 let mut local = Tally::default();
@@ -268,20 +304,23 @@ fn main() -> ExitCode {
                     };
                     let (key, bytes, expect) = match kind {
                         Kind::New => {
-                            let b = body(template, i, 0);
+                            let b = body(template(i), i, 0);
                             let k = content_key(&b);
                             mine.push((k.clone(), i));
                             (k, b, 200)
                         }
                         Kind::Replay => {
                             let (k, j) = mine[(i as usize) % mine.len()].clone();
-                            (k, body(template, j, 0), 200)
+                            (k, body(template(j), j, 0), 200)
                         }
                         Kind::Conflict => {
                             let (k, j) = mine[(i as usize) % mine.len()].clone();
-                            (k, body(template, j, 1), 422)
+                            (k, body(template(j), j, 1), 422)
                         }
                     };
+                    if bytes.len() > small.len() {
+                        large_requests.fetch_add(1, Ordering::Relaxed);
+                    }
                     let (status, v) =
                         send(agent, url, &key, &bytes, retries, &mut local.latencies_us);
                     if status != expect {
@@ -331,7 +370,9 @@ fn main() -> ExitCode {
         "p50_ms": percentile(&t.latencies_us, 0.50),
         "p99_ms": percentile(&t.latencies_us, 0.99),
         "max_ms": percentile(&t.latencies_us, 1.0),
-        "body_bytes": template.len(),
+        "body_bytes": small.len(),
+        "large_bytes": big.len(),
+        "large_requests": large_requests.load(Ordering::Relaxed),
         "accepted": t.accepted.len(),
         "stored": stored.len(),
         "double_accepts": double,

@@ -1,16 +1,12 @@
 //! Requests and responses of `serve` as its handlers see them, and RFC 9457
 //! problems; the wire is hyper's ([`super::net`]).
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 /// Largest request head (request line and headers).
 pub const MAX_HEAD_BYTES: usize = 64 << 10;
 /// Most header lines in one request.
 pub const MAX_HEADERS: usize = 100;
-/// How long a request may take to arrive once it started.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// Problem types (RFC 9457): tag URIs, which name a type without promising
 /// a page at that address.
 const PROBLEM_BASE: &str = "tag:spec-kitty.dev,2026:tracker-publish/problem/";

@@ -13,6 +13,7 @@
 //! in one transaction before the response is sent; so anything acknowledged
 //! survives a kill.
 
+mod group_commit;
 mod http;
 mod legacy;
 mod net;
@@ -20,6 +21,7 @@ mod postgresql;
 mod signals;
 mod sqlite;
 mod storage;
+mod timeout;
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -101,6 +103,15 @@ pub struct ServeArgs {
     /// Close the connection without any response for the first N POST requests.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub drop_connection_first: u64,
+    /// Seconds a request's head, and then its body, may take to arrive (a
+    /// slow or stalled sender): past it the connection is closed (after a
+    /// 400 once the head is in).
+    #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub read_timeout_seconds: u64,
+    /// Close a connection whose response makes no progress for S seconds (a
+    /// client that stopped reading), freeing its slot.
+    #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub write_timeout_seconds: u64,
     /// The Retry-After seconds sent with a 503.
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub retry_after: u64,

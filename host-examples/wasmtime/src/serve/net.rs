@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -21,9 +21,10 @@ use tokio::sync::Semaphore;
 
 use super::Server;
 use super::http::{
-    IO_TIMEOUT, MAX_HEAD_BYTES, MAX_HEADERS, Request, Response, bad_request, problem, unavailable,
+    MAX_HEAD_BYTES, MAX_HEADERS, Request, Response, bad_request, problem, unavailable,
 };
 use super::short;
+use super::timeout::WriteTimeout;
 
 /// Serves on `listener` until `stop` is set (and the listener woken), then
 /// waits for the requests in flight.
@@ -52,10 +53,12 @@ async fn accept(
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(server.opts.max_connections as usize));
+    let write_timeout = Duration::from_secs(server.opts.write_timeout_seconds);
+    let read_timeout = Duration::from_secs(server.opts.read_timeout_seconds);
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(IO_TIMEOUT)
+        .header_read_timeout(read_timeout)
         .max_headers(MAX_HEADERS)
         .max_header_size(MAX_HEAD_BYTES)
         .keep_alive(true);
@@ -64,7 +67,7 @@ async fn accept(
             Ok((s, _)) => s,
             Err(_) => {
                 // Out of descriptors, say: wait a little rather than spin.
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
@@ -78,13 +81,18 @@ async fn accept(
         let _ = stream.set_nodelay(true);
         let s = server.clone();
         let conn = builder.serve_connection(
-            TokioIo::new(stream),
+            TokioIo::new(WriteTimeout::new(stream, write_timeout)),
             service_fn(move |req| s.clone().answer(req)),
         );
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            let _ = conn.await;
+            // The connection is closed once awaited; its slot is free
+            // before the log says why it closed.
+            let closed = conn.await;
             drop(slot);
+            if let Err(e) = closed {
+                log_timed_out(&e);
+            }
         });
     }
     drop(listener);
@@ -105,10 +113,30 @@ fn refuse(mut stream: tokio::net::TcpStream, server: &Server) {
     );
     eprintln!("serve: connection refused -> 503 {}", r.note);
     let bytes = r.to_bytes(false);
+    let limit = Duration::from_secs(server.opts.write_timeout_seconds);
     tokio::spawn(async move {
-        let _ = stream.write_all(&bytes).await;
-        let _ = stream.shutdown().await;
+        // A client that does not read this either is given up on.
+        let _ = tokio::time::timeout(limit, async {
+            let _ = stream.write_all(&bytes).await;
+            let _ = stream.shutdown().await;
+        })
+        .await;
     });
+}
+
+/// A connection closed by the write timeout says so in the log (other
+/// connection errors, such as a client going away, are ordinary).
+fn log_timed_out(e: &hyper::Error) {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                eprintln!("serve: connection closed: {io}");
+            }
+            return;
+        }
+        cause = c.source();
+    }
 }
 
 /// A request answered with no response: hyper closes the connection.
@@ -198,9 +226,16 @@ impl Server {
         let (response, keep) = match refuse_head(&request) {
             Err(r) => (Some(r), false),
             Ok(length) => {
-                let read = tokio::time::timeout(IO_TIMEOUT, Limited::new(body, length).collect());
+                let limit = Duration::from_secs(self.opts.read_timeout_seconds);
+                let read = tokio::time::timeout(limit, Limited::new(body, length).collect());
                 match read.await {
-                    Err(_) => (Some(bad_request("reading the request: timed out")), false),
+                    Err(_) => (
+                        Some(bad_request(format!(
+                            "reading the request: the body did not arrive within {} s (--read-timeout-seconds)",
+                            limit.as_secs()
+                        ))),
+                        false,
+                    ),
                     Ok(Err(e)) => (
                         Some(bad_request(format!("reading the request: {e}"))),
                         false,

@@ -1,30 +1,26 @@
 //! The default storage: one SQLite file in the data directory (WAL,
 //! `synchronous=FULL`).
 //!
-//! Writes go through one writer thread that commits whatever is waiting in
-//! one transaction (group commit): each request is answered only after the
-//! transaction holding its record committed, and under load one fsync covers
-//! many requests. Reads use their own connections, which WAL lets run beside
+//! Writes go through one writer thread ([`super::group_commit`]). Reads use their own connections, which WAL lets run beside
 //! the writer. Start-up reads no snapshot, only the schema. Each batch takes
 //! its sequences from the table inside its write transaction, so a second
 //! process on the same file cannot make two rows share one.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use anyhow::{Context as _, bail};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use super::group_commit::Writer;
+use super::lock;
 use super::storage::{Claim, Inserted, NewSnapshot, Record, Storage, StoreError};
 
 /// The schema this build writes; recorded in `PRAGMA user_version`.
 pub const SCHEMA_VERSION: i64 = 1;
 /// The database file, under the data directory.
 pub const DB_FILE: &str = "serve.sqlite3";
-/// Most records in one group commit.
-const MAX_BATCH: usize = 512;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE snapshots (
@@ -43,22 +39,12 @@ CREATE TABLE counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
 INSERT INTO counts (name, n) VALUES ('snapshots', 0);
 ";
 
-struct Job {
-    snapshot: NewSnapshot,
-    reply: Sender<Result<Inserted, StoreError>>,
-}
-
 /// SQLite behind [`Storage`].
 pub struct Sqlite {
     path: PathBuf,
-    writer: Mutex<Option<Sender<Job>>>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    writer: Writer,
     readers: Mutex<Vec<Connection>>,
     in_flight: Mutex<HashSet<String>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn failed(e: rusqlite::Error) -> StoreError {
@@ -123,14 +109,13 @@ impl Sqlite {
         let mut c = open(&path).with_context(|| format!("{}: cannot open", path.display()))?;
         migrate(&mut c, &path).with_context(|| format!("{}: schema", path.display()))?;
         super::legacy::import(&mut c, data)?;
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("serve-sqlite-writer".into())
-            .spawn(move || writer(c, rx))?;
+        let writer = Writer::start("sqlite", move |batch| {
+            commit(&mut c, batch)
+                .map_err(|e| StoreError::Failed(format!("sqlite: committing failed: {e}")))
+        })?;
         Ok(Sqlite {
             path,
-            writer: Mutex::new(Some(tx)),
-            thread: Mutex::new(Some(thread)),
+            writer,
             readers: Mutex::new(Vec::new()),
             in_flight: Mutex::new(HashSet::new()),
         })
@@ -168,11 +153,7 @@ impl Drop for Sqlite {
         // Readers first, so the writer's connection is the last and folds
         // the WAL back into the database as it closes.
         lock(&self.readers).clear();
-        // Closing the channel ends the writer once the queue is committed.
-        lock(&self.writer).take();
-        if let Some(t) = lock(&self.thread).take() {
-            let _ = t.join();
-        }
+        self.writer.stop();
     }
 }
 
@@ -209,19 +190,7 @@ impl Storage for Sqlite {
     }
 
     fn insert(&self, snapshot: NewSnapshot) -> Result<Inserted, StoreError> {
-        let (reply, answer) = mpsc::channel();
-        let sent = match lock(&self.writer).as_ref() {
-            Some(w) => w.send(Job { snapshot, reply }).is_ok(),
-            None => false,
-        };
-        if !sent {
-            return Err(StoreError::Unavailable(
-                "sqlite: the writer has stopped".into(),
-            ));
-        }
-        answer
-            .recv()
-            .unwrap_or_else(|_| Err(StoreError::Failed("sqlite: the writer stopped".into())))
+        self.writer.insert(snapshot)
     }
 
     fn count(&self) -> Result<u64, StoreError> {
@@ -245,43 +214,12 @@ impl Storage for Sqlite {
 
     fn ping(&self) -> Result<(), StoreError> {
         self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())))?;
-        if lock(&self.writer).is_none() {
-            return Err(StoreError::Unavailable(
-                "sqlite: the writer has stopped".into(),
-            ));
-        }
-        Ok(())
+        self.writer.running()
     }
 }
 
-/// The writer thread: takes every job waiting, commits them in one
-/// transaction, then answers each.
-fn writer(mut c: Connection, jobs: Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
-        }
-        match commit(&mut c, &mut batch) {
-            Ok(results) => {
-                for (job, r) in batch.into_iter().zip(results) {
-                    let _ = job.reply.send(Ok(r));
-                }
-            }
-            Err(e) => {
-                let message = format!("sqlite: committing failed: {e}");
-                for job in batch {
-                    let _ = job.reply.send(Err(StoreError::Failed(message.clone())));
-                }
-            }
-        }
-    }
-}
-
-fn commit(c: &mut Connection, batch: &mut [Job]) -> rusqlite::Result<Vec<Inserted>> {
+/// One group commit.
+fn commit(c: &mut Connection, batch: &mut [NewSnapshot]) -> rusqlite::Result<Vec<Inserted>> {
     // Immediate: the write lock first, so the next sequence read here is
     // still the next one at commit, even with another process on the file.
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -291,8 +229,7 @@ fn commit(c: &mut Connection, batch: &mut [Job]) -> rusqlite::Result<Vec<Inserte
         |r| r.get::<_, i64>(0),
     )? as u64;
     let mut out = Vec::with_capacity(batch.len());
-    for job in batch.iter_mut() {
-        let s = &mut job.snapshot;
+    for s in batch.iter_mut() {
         let existing = {
             let mut st = tx.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM snapshots WHERE idempotency_key = ?1"
@@ -303,31 +240,22 @@ fn commit(c: &mut Connection, batch: &mut [Job]) -> rusqlite::Result<Vec<Inserte
             out.push(Inserted::Exists(r));
             continue;
         }
-        let sequence = next;
-        s.response["sequence"] = sequence.into();
-        let routing = serde_json::to_string(&s.routing_key).unwrap_or_default();
-        let response = serde_json::to_string(&s.response).unwrap_or_default();
+        let r = s.accept(next);
+        let (routing, response) = r.json_columns();
         tx.prepare_cached(
             "INSERT INTO snapshots (sequence, idempotency_key, body_sha256, routing_key, status, response, body)
              VALUES (?1, ?2, ?3, ?4, 200, ?5, ?6)",
         )?
         .execute(params![
-            sequence as i64,
-            s.idempotency_key,
-            s.body_sha256,
+            r.sequence as i64,
+            r.idempotency_key,
+            r.body_sha256,
             routing,
             response,
             s.body
         ])?;
         next += 1;
-        out.push(Inserted::New(Record {
-            sequence,
-            idempotency_key: s.idempotency_key.clone(),
-            body_sha256: s.body_sha256.clone(),
-            routing_key: s.routing_key.clone(),
-            status: 200,
-            response: s.response.clone(),
-        }));
+        out.push(Inserted::New(r));
     }
     let added = out.iter().filter(|r| matches!(r, Inserted::New(_))).count();
     if added > 0 {

@@ -34,6 +34,32 @@ pub struct NewSnapshot {
     pub body: Vec<u8>,
 }
 
+impl NewSnapshot {
+    /// Gives the snapshot `sequence` (in its response too): the record as
+    /// it is stored.
+    pub fn accept(&mut self, sequence: u64) -> Record {
+        self.response["sequence"] = sequence.into();
+        Record {
+            sequence,
+            idempotency_key: self.idempotency_key.clone(),
+            body_sha256: self.body_sha256.clone(),
+            routing_key: self.routing_key.clone(),
+            status: 200,
+            response: self.response.clone(),
+        }
+    }
+}
+
+impl Record {
+    /// The routing key and the response as the JSON text columns store them.
+    pub fn json_columns(&self) -> (String, String) {
+        (
+            serde_json::to_string(&self.routing_key).unwrap_or_default(),
+            serde_json::to_string(&self.response).unwrap_or_default(),
+        )
+    }
+}
+
 /// How an insert ended.
 pub enum Inserted {
     /// Stored durably under a new sequence.

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tracker_publish::PublishRequest;
 
-use super::{PATH, PATIENCE, Server, common, edited, many, raw, sample, try_post};
+use super::common;
+use super::support::{PATH, PATIENCE, Reply, Server, edited, many, raw, sample, try_post};
 
 /// A PostgreSQL cluster of its own, stopped and removed when dropped.
 struct Pg {
@@ -222,30 +223,6 @@ impl Drop for Pg {
     }
 }
 
-/// Every idempotency key the server lists, through all pages.
-fn listed(server: &Server) -> Vec<(u64, String)> {
-    let mut out = Vec::new();
-    let mut query = "?limit=1000".to_owned();
-    loop {
-        let page = raw(
-            server,
-            format!("GET {PATH}{query} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
-        );
-        assert_eq!(page.status, 200, "{}", page.text());
-        let page = page.json();
-        for s in page["snapshots"].as_array().unwrap() {
-            out.push((
-                s["sequence"].as_u64().unwrap(),
-                s["idempotency_key"].as_str().unwrap().to_owned(),
-            ));
-        }
-        match page["next"].as_str() {
-            Some(n) => query = n.trim_start_matches(PATH).to_owned(),
-            None => return out,
-        }
-    }
-}
-
 #[test]
 fn postgres_schema_is_created_once_and_its_version_recorded() {
     let Some(pg) = Pg::start() else { return };
@@ -399,7 +376,7 @@ fn postgres_two_instances_racing_on_the_same_keys_accept_each_once() {
         conflicts.load(Ordering::SeqCst)
     );
     for s in &servers {
-        assert_eq!(listed(s), fresh, "both instances list the same");
+        assert_eq!(s.listed(), fresh, "both instances list the same");
         assert_eq!(s.list(None)["accepted"], requests.len());
     }
 }
@@ -447,14 +424,7 @@ fn postgres_a_kill_under_load_loses_nothing_and_leaves_no_claim_behind() {
             while acked.lock().unwrap().len() < 100 {
                 std::thread::yield_now();
             }
-            let pid = victim.child.id().to_string();
-            assert!(
-                Command::new("kill")
-                    .args(["-KILL", &pid])
-                    .status()
-                    .unwrap()
-                    .success()
-            );
+            victim.signal("KILL");
             killed.store(true, Ordering::SeqCst);
         });
     }
@@ -465,7 +435,7 @@ fn postgres_a_kill_under_load_loses_nothing_and_leaves_no_claim_behind() {
         "every request answered 200 in the end"
     );
     let restarted = pg.serve(&[]);
-    let stored: Vec<(u64, String)> = listed(&restarted);
+    let stored: Vec<(u64, String)> = restarted.listed();
     let keys: HashSet<&String> = stored.iter().map(|(_, k)| k).collect();
     let lost: Vec<&String> = acked.iter().filter(|k| !keys.contains(k)).collect();
     assert!(
@@ -485,7 +455,7 @@ fn postgres_a_kill_under_load_loses_nothing_and_leaves_no_claim_behind() {
 }
 
 /// One POST answered 503 with a problem naming the database.
-fn assert_storage_503(reply: &super::Reply) {
+fn assert_storage_503(reply: &Reply) {
     let p = reply.problem(503);
     assert!(reply.header("retry-after").is_some());
     assert!(
@@ -556,7 +526,7 @@ fn postgres_stopped_gives_503_then_the_service_recovers() {
     for r in before {
         assert_eq!(server.post(r).json()["duplicate"], true);
     }
-    let stored = listed(&server);
+    let stored = server.listed();
     assert_eq!(stored.len(), requests.len());
     let seqs: Vec<u64> = stored.iter().map(|(s, _)| *s).collect();
     assert_eq!(seqs, (1..=requests.len() as u64).collect::<Vec<_>>());
@@ -568,19 +538,8 @@ fn postgres_sigterm_answers_the_request_in_flight_and_gives_its_claim_back() {
     let mut server = pg.serve(&["--delay-ms", "1500"]);
     let other = pg.serve(&[]);
     let r = sample();
-    std::thread::scope(|scope| {
-        let held = scope.spawn(|| server.post(&r));
-        server.wait_for("holding key=");
-        let kill = Command::new("kill")
-            .args(["-TERM", &server.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        server.wait_for("SIGTERM: stopping");
-        let reply = held.join().unwrap();
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        assert_eq!(reply.json()["duplicate"], false);
-    });
+    let reply = server.post_through_sigterm(std::slice::from_ref(&r));
+    assert_eq!(reply[0].json()["duplicate"], false);
     assert_eq!(server.child.wait().unwrap().code(), Some(0));
     server.wait_for("serve: stopped");
     let again = other.post(&r);
