@@ -38,10 +38,10 @@ describe('the packed package, installed from its tarball', () => {
   test('the tarball holds the package and nothing else', () => {
     assert.equal(packed.name, '@spec-kitty/tracker-publish');
     const files = packed.files.map((f) => f.path).sort();
-    for (const f of ['README.md', 'gen/tracker_publish.core.wasm', 'gen/tracker_publish.js', 'index.d.ts', 'index.js', 'package.json']) {
+    for (const f of ['LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'gen/tracker_publish.core.wasm', 'gen/tracker_publish.js', 'index.d.ts', 'index.js', 'package.json']) {
       assert.ok(files.includes(f), `${f} is packed (${files.join(', ')})`);
     }
-    assert.ok(files.every((f) => /^(README\.md|index\.(js|d\.ts)|package\.json|gen\/)/.test(f)), files.join(', '));
+    assert.ok(files.every((f) => /^(LICENSE-(APACHE|MIT)|README\.md|index\.(js|d\.ts)|package\.json|gen\/)/.test(f)), files.join(', '));
     const manifest = JSON.parse(readFileSync(join(app, 'node_modules', '@spec-kitty', 'tracker-publish', 'package.json'), 'utf8'));
     assert.equal(manifest.type, 'module');
     assert.equal(manifest.dependencies, undefined, 'no runtime dependencies');
