@@ -206,7 +206,7 @@ class Release(unittest.TestCase):
         path = RELEASE / f"{WIT_PACKAGE}.wasm"
         shown = json.loads(run([str(COMPONENTIZE), "show", str(path)], cwd=REPO).stdout)
         self.assertEqual(shown["package"], WIT_PACKAGE)
-        self.assertEqual(sorted(shown["interfaces"]), ["publish", "receive", "store"])
+        self.assertEqual(sorted(shown["interfaces"]), ["framed", "publish", "receive", "store"])
         self.assertEqual(sorted(shown["worlds"]), ["tracker-publish", "tracker-publish-full"])
 
     def test_no_artifact_names_a_build_machine_path(self):
