@@ -580,8 +580,6 @@ impl<'a> Reader<'a> {
     }
 
     /// An object of string values, in order; a repeated key is refused.
-    // Not inlined: twice per input and once per framed routing call, never hot.
-    #[inline(never)]
     pub(super) fn string_map(&mut self) -> Result<Pairs<'a>> {
         let mut pairs: Pairs<'a> = Vec::new();
         self.object("an object of strings", |r, key| {
